@@ -1,0 +1,501 @@
+// Scenario files (scenarios/*.yaml, schema in docs/scenario-format.md) → validated ScenarioSpec,
+// with the models of each arm resolved and overridden, and command-line overrides applied.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "config/scenario.hpp"
+#include "config/yaml_util.hpp"
+
+namespace kindred {
+namespace {
+
+using detail::Field;
+using detail::Map;
+
+const std::vector<std::string> kScenarioKeys = {"name",       "description", "seed",
+                                                "weeks",      "replicates",  "population",
+                                                "parameters", "arms",        "output"};
+const std::vector<std::string> kEgoKeys = {"generator",      "patients",
+                                           "family_mean",    "friends_mean",
+                                           "high_ee_share",  "rewire_probability",
+                                           "peer_ties_mean", "coordinator_caseload"};
+const std::vector<std::string> kCsvKeys = {"generator", "agents", "ties"};
+const std::vector<std::string> kArmKeys = {"name", "control", "share", "count", "programs"};
+const std::vector<std::string> kProgramEntryKeys = {
+    "model",          "reciprocity", "expertise",  "resources",       "duration_weeks",
+    "start_week",     "valence",     "strength",   "group_strength",  "caseload",
+    "group_size",     "staff_per_group", "a_w",    "a_q",             "persist_probability"};
+const std::vector<std::string> kOutputKeys = {"file", "trajectories", "tie_snapshots",
+                                              "compression"};
+const std::vector<std::string> kTrajectoryKeys = {"enabled", "every_weeks", "agent_fraction",
+                                                  "roles"};
+
+constexpr double kShareTolerance = 1e-9;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+/// One command-line "--set name=value", parsed and checked (not yet applied).
+struct Override {
+    std::string text;
+    std::string name;
+    double value = 0.0;       ///< parameters, weeks, replicates
+    std::uint64_t seed = 0;   ///< seed
+};
+
+[[noreturn]] void fail_override(const std::string& text, std::string_view expected,
+                                std::string_view found) {
+    throw InputError(fmt::format("--set {}: expected {}, found {}", text, expected, found));
+}
+
+std::vector<Override> parse_overrides(const std::vector<std::string>& texts) {
+    std::vector<Override> overrides;
+    for (const std::string& text : texts) {
+        const std::size_t equals = text.find('=');
+        if (equals == std::string::npos || equals == 0) {
+            fail_override(text, "NAME=VALUE", equals == 0 ? "no name" : "no '='");
+        }
+        Override entry{text, text.substr(0, equals)};
+        const std::string value_text = text.substr(equals + 1);
+        const std::string found = "'" + value_text + "'";
+        if (entry.name == "seed") {
+            const std::optional<std::uint64_t> seed = detail::parse_uint64_text(value_text);
+            if (!seed) {
+                fail_override(text,
+                              fmt::format("an integer in [0, {}]",
+                                          std::numeric_limits<std::uint64_t>::max()),
+                              found);
+            }
+            entry.seed = *seed;
+        } else if (entry.name == "weeks" || entry.name == "replicates") {
+            const std::optional<std::int64_t> value = detail::parse_integer_text(value_text);
+            if (!value || *value < 1 || *value > std::numeric_limits<int>::max()) {
+                fail_override(text, detail::integer_range_text(1, std::numeric_limits<int>::max()),
+                              found);
+            }
+            entry.value = static_cast<double>(*value);
+        } else if (find_parameter(entry.name) != nullptr) {
+            const std::optional<double> value = detail::parse_number_text(value_text);
+            if (!value || !std::isfinite(*value)) fail_override(text, "a finite number", found);
+            entry.value = *value;
+            Parameters scratch;
+            set_parameter(scratch, entry.name, entry.value, "--set " + text);
+        } else {
+            fail_override(text, "a spec §6 parameter name, seed, weeks or replicates",
+                          "unknown name '" + entry.name + "'");
+        }
+        overrides.push_back(std::move(entry));
+    }
+    return overrides;
+}
+
+bool is_arm_name(std::string_view name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-';
+    });
+}
+
+bool is_scenario_name(std::string_view name) {
+    return !name.empty() && name != "." && name != ".." &&
+           std::all_of(name.begin(), name.end(), [](char c) {
+               return is_arm_name(std::string_view(&c, 1)) || c == '.';
+           });
+}
+
+/// Reads one scenario file; the state shared by its parts.
+class ScenarioReader {
+public:
+    ScenarioReader(const std::string& text, const std::filesystem::path& path,
+                   const ModelCatalogue& models, const std::vector<std::string>& overrides)
+        : file_(path.string()), directory_(path.parent_path()), models_(models) {
+        spec_.source_path = path;
+        spec_.source_text = text;
+        spec_.overrides = overrides;
+        spec_.name = path.stem().string();
+        overrides_ = parse_overrides(overrides);
+        root_ = detail::parse_yaml(text, file_);
+    }
+
+    ScenarioSpec read() {
+        const Map map(Field{&file_, "", root_, root_.Mark()}, kScenarioKeys,
+                      "a map of scenario keys");
+        if (auto field = map.find("name")) {
+            spec_.name = detail::read_string(*field);
+            if (!is_scenario_name(spec_.name)) {
+                field->fail("a name of letters, digits, '.', '_' and '-'");
+            }
+        }
+        if (auto field = map.find("description")) {
+            spec_.description = detail::read_string(*field, false);
+        }
+        if (auto field = map.find("seed")) spec_.seed = detail::read_uint64(*field);
+        if (auto field = map.find("weeks")) spec_.weeks = detail::read_int(*field, 1);
+        if (auto field = map.find("replicates")) spec_.replicates = detail::read_int(*field, 1);
+        apply_run_overrides();
+
+        if (auto field = map.find("population")) read_population(*field);
+        if (auto field = map.find("parameters")) read_parameters(*field);
+        apply_parameter_overrides();
+
+        read_arms(map.require("arms", "a list of one or more arms"));
+        if (auto field = map.find("output")) read_output(*field);
+        return std::move(spec_);
+    }
+
+private:
+    void apply_run_overrides() {
+        for (const Override& entry : overrides_) {
+            if (entry.name == "seed") {
+                spec_.seed = entry.seed;
+            } else if (entry.name == "weeks") {
+                spec_.weeks = static_cast<int>(entry.value);
+                weeks_note_ = fmt::format(" (weeks = {} from --set {})", spec_.weeks, entry.text);
+            } else if (entry.name == "replicates") {
+                spec_.replicates = static_cast<int>(entry.value);
+            }
+        }
+    }
+
+    void apply_parameter_overrides() {
+        for (const Override& entry : overrides_) {
+            if (find_parameter(entry.name) != nullptr) {
+                set_parameter(spec_.params, entry.name, entry.value, "--set " + entry.text);
+            }
+        }
+    }
+
+    void read_population(const Field& field) {
+        const std::vector<std::string> all_keys = [] {
+            std::vector<std::string> keys = kEgoKeys;
+            keys.insert(keys.end(), kCsvKeys.begin() + 1, kCsvKeys.end());
+            return keys;
+        }();
+        const Map any(field, all_keys, "a map with the population's generator");
+        PopulationSpec& population = spec_.population;
+        if (auto generator = any.find("generator")) {
+            const std::string name = detail::read_string(*generator);
+            if (name == "csv") {
+                population.kind = PopulationSpec::Kind::csv;
+            } else if (name != "ego_network") {
+                generator->fail("ego_network or csv");
+            }
+        }
+        if (population.kind == PopulationSpec::Kind::csv) {
+            const Map map(field, kCsvKeys);
+            population.agents_csv = read_csv_path(map.require("agents", "the agents CSV file"));
+            population.ties_csv = read_csv_path(map.require("ties", "the ties CSV file"));
+            return;
+        }
+        const Map map(field, kEgoKeys);
+        EgoNetworkParams& ego = population.ego;
+        if (auto value = map.find("patients")) ego.patients = detail::read_int(*value, 1);
+        if (auto value = map.find("family_mean")) {
+            ego.family_mean = detail::read_number(*value, 0.0, kInf);
+        }
+        if (auto value = map.find("friends_mean")) {
+            ego.friends_mean = detail::read_number(*value, 0.0, kInf);
+        }
+        if (auto value = map.find("high_ee_share")) {
+            ego.high_ee_share = detail::read_number(*value, 0.0, 1.0);
+        }
+        if (auto value = map.find("rewire_probability")) {
+            ego.rewire_probability = detail::read_number(*value, 0.0, 1.0);
+        }
+        if (auto value = map.find("peer_ties_mean")) {
+            ego.peer_ties_mean = detail::read_number(*value, 0.0, kInf);
+        }
+        if (auto value = map.find("coordinator_caseload")) {
+            ego.coordinator_caseload = detail::read_int(*value, 1);
+        }
+    }
+
+    std::filesystem::path read_csv_path(const Field& field) const {
+        const std::string text = detail::read_string(field);
+        std::filesystem::path path(text);
+        if (path.is_relative()) path = directory_ / path;
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(path, ec)) {
+            field.fail("an existing CSV file (paths are relative to the scenario file)",
+                       fmt::format("'{}' ({} does not exist)", text, path.string()));
+        }
+        return path;
+    }
+
+    void read_parameters(const Field& field) {
+        const Map map = Map::any_keys(field, "a map of spec §6 parameters to numbers");
+        for (const auto& [name, value] : map.entries()) {
+            const std::string where = value.where() + ": parameters";
+            // An unknown name is reported by set_parameter before its value is looked at.
+            const double number =
+                find_parameter(name) != nullptr ? detail::read_number(value, -kInf, kInf) : 0.0;
+            set_parameter(spec_.params, name, number, where);
+        }
+    }
+
+    void read_arms(const Field& field) {
+        const std::vector<Field> items = detail::read_list(field, "a list of one or more arms");
+        if (items.empty()) field.fail("a list of one or more arms", "an empty list");
+        std::vector<Field> name_fields;
+        const Field* control_field = nullptr;
+        double share_total = 0.0;
+        long long count_total = 0;
+        for (const Field& item : items) {
+            const Map map(item, kArmKeys, "a map with the arm's name, share or count, and programs");
+            ArmSpec arm;
+            const Field name_field =
+                map.require("name", "an arm name (letters, digits, '_' and '-')");
+            arm.name = detail::read_string(name_field);
+            if (!is_arm_name(arm.name)) name_field.fail("an arm name of letters, digits, '_' and '-'");
+            for (std::size_t i = 0; i < spec_.arms.size(); ++i) {
+                if (spec_.arms[i].name == arm.name) {
+                    name_field.fail("a unique arm name",
+                                    fmt::format("'{}' again (first at {})", arm.name,
+                                                name_fields[i].where()));
+                }
+            }
+            name_fields.push_back(name_field);
+
+            if (auto value = map.find("control")) {
+                arm.control = detail::read_bool(*value);
+                if (arm.control) {
+                    if (control_field != nullptr) {
+                        value->fail("at most one arm with control: true",
+                                    fmt::format("a second one (first at {})",
+                                                control_field->where()));
+                    }
+                    control_field = &name_fields.back();
+                    spec_.control_arm = static_cast<int>(spec_.arms.size());
+                }
+            }
+
+            read_arm_size(map, item, arm, share_total, count_total);
+            if (auto value = map.find("programs")) read_programs(*value, arm);
+            spec_.arms.push_back(std::move(arm));
+        }
+        if (control_field == nullptr) {
+            for (std::size_t i = 0; i < spec_.arms.size(); ++i) {
+                if (spec_.arms[i].name == "control") spec_.control_arm = static_cast<int>(i);
+            }
+        }
+    }
+
+    void read_arm_size(const Map& map, const Field& item, ArmSpec& arm, double& share_total,
+                       long long& count_total) const {
+        const std::optional<Field> share = map.find("share");
+        const std::optional<Field> count = map.find("count");
+        if (spec_.population.kind == PopulationSpec::Kind::csv) {
+            if (share || count) {
+                (share ? *share : *count)
+                    .fail("no share or count with a csv population (its agents' arm column "
+                          "assigns the patients)");
+            }
+            return;
+        }
+        if (share && count) count->fail("a share or a count, not both", "both");
+        if (!share && !count) {
+            item.fail("an arm with a share or a count of the patients", "neither");
+        }
+        const int patients = spec_.population.ego.patients;
+        if (share) {
+            arm.share = detail::read_number(*share, 0.0, 1.0);
+            share_total += *arm.share;
+            if (share_total > 1.0 + kShareTolerance) {
+                share->fail("shares of all arms summing to at most 1",
+                            fmt::format("a total of {}", share_total));
+            }
+        } else {
+            arm.count = detail::read_int(*count, 0);
+            count_total += *arm.count;
+            if (count_total > patients) {
+                count->fail(
+                    fmt::format("counts of all arms totalling at most population.patients = {}",
+                                patients),
+                    fmt::format("a total of {}", count_total));
+            }
+        }
+        const double needed = static_cast<double>(count_total) + share_total * patients;
+        if (needed > patients * (1.0 + kShareTolerance)) {
+            (share ? *share : *count)
+                .fail(fmt::format("shares and counts that together need at most "
+                                  "population.patients = {} patients",
+                                  patients),
+                      fmt::format("{} needed", needed));
+        }
+    }
+
+    void read_programs(const Field& field, ArmSpec& arm) const {
+        constexpr std::string_view expected = "a list of programs (model names, paths, or maps "
+                                              "with 'model' and overrides)";
+        std::vector<Field> entry_fields;
+        for (const Field& entry : detail::read_list(field, expected)) {
+            ProgramSpec program = read_program(entry);
+            for (std::size_t i = 0; i < arm.programs.size(); ++i) {
+                if (arm.programs[i].name == program.name) {
+                    entry.fail("each program at most once in an arm",
+                               fmt::format("'{}' again (first at {})", program.name,
+                                           entry_fields[i].where()));
+                }
+            }
+            entry_fields.push_back(entry);
+            arm.programs.push_back(std::move(program));
+        }
+    }
+
+    ProgramSpec read_program(const Field& entry) const {
+        constexpr std::string_view expected =
+            "a model name, a path to a model file, or a map with 'model' and overrides";
+        if (!entry.node.IsDefined() || (!entry.node.IsScalar() && !entry.node.IsMap())) {
+            entry.fail(expected);
+        }
+        if (entry.node.IsScalar()) {
+            ProgramSpec program = load_program(entry);
+            check_start_week(program, entry, true);
+            return program;
+        }
+        const Map map(entry, kProgramEntryKeys, expected);
+        const Field model_field = map.require("model", "a model name or a path to a model file");
+        ProgramSpec program = load_program(model_field);
+        std::optional<Field> start_field;
+        for (const auto& [key, value] : map.entries()) {
+            if (key == "model") continue;
+            if (key == "start_week") start_field = value;
+            if (detail::read_program_field(program, key, value, false)) continue;
+            apply_element_override(program, key, value);
+        }
+        check_start_week(program, start_field ? *start_field : model_field, !start_field);
+        return program;
+    }
+
+    ProgramSpec load_program(const Field& field) const {
+        const std::string name = detail::read_string(field);
+        const std::optional<std::filesystem::path> path =
+            detail::resolve_model(models_, name, directory_);
+        if (!path) {
+            if (detail::is_model_path(name)) {
+                std::filesystem::path missing(name);
+                if (missing.is_relative()) missing = directory_ / missing;
+                field.fail("an existing model file (paths are relative to the scenario file)",
+                           fmt::format("'{}' ({} does not exist)", name, missing.string()));
+            }
+            field.fail(fmt::format("a model name from the catalogue ({})",
+                                   detail::catalogue_summary(models_)),
+                       "'" + name + "'");
+        }
+        return load_model_file(*path);
+    }
+
+    /// a_w, a_q (activate elements) and persist_probability (volunteer, peer_worker elements).
+    static void apply_element_override(ProgramSpec& program, const std::string& key,
+                                       const Field& value) {
+        const bool activate = key == "a_w" || key == "a_q";
+        const auto applies = [activate](const DeliveryElement& element) {
+            if (activate) return element.kind == ElementKind::activate;
+            return element.kind == ElementKind::volunteer ||
+                   element.kind == ElementKind::peer_worker;
+        };
+        if (std::none_of(program.delivery.begin(), program.delivery.end(), applies)) {
+            value.fail(activate ? "a program with an activate element"
+                                : "a program with a volunteer or peer_worker element",
+                       fmt::format("model '{}' without one", program.name));
+        }
+        const double number = detail::read_number(value, 0.0, 1.0);
+        for (DeliveryElement& element : program.delivery) {
+            if (!applies(element)) continue;
+            if (key == "a_w") {
+                element.a_w = number;
+            } else if (key == "a_q") {
+                element.a_q = number;
+            } else {
+                element.persist_probability = number;
+            }
+        }
+    }
+
+    /// start_week must fall within the run; `from_model` says the value is the model's default.
+    void check_start_week(const ProgramSpec& program, const Field& field, bool from_model) const {
+        if (program.start_week <= spec_.weeks - 1) return;
+        field.fail(fmt::format("a start_week in [0, {}]{}", spec_.weeks - 1, weeks_note_),
+                   from_model ? fmt::format("{} (the default start_week of model '{}')",
+                                            program.start_week, program.name)
+                              : fmt::format("{}", program.start_week));
+    }
+
+    void read_output(const Field& field) {
+        const Map map(field, kOutputKeys);
+        OutputSpec& output = spec_.output;
+        if (auto value = map.find("file")) output.path = detail::read_string(*value);
+        if (auto value = map.find("trajectories")) read_trajectories(*value);
+        if (auto value = map.find("tie_snapshots")) {
+            const std::string expected =
+                fmt::format("a list of weeks in [0, {}]{}", spec_.weeks, weeks_note_);
+            for (const Field& item : detail::read_list(*value, expected)) {
+                const int week = detail::read_int(item, 0);
+                if (week > spec_.weeks) {
+                    item.fail(fmt::format("a week in [0, {}]{}", spec_.weeks, weeks_note_));
+                }
+                auto& weeks = output.tie_snapshot_weeks;
+                if (std::find(weeks.begin(), weeks.end(), week) != weeks.end()) {
+                    item.fail("each week once", fmt::format("{} again", week));
+                }
+                weeks.push_back(week);
+            }
+            std::sort(output.tie_snapshot_weeks.begin(), output.tie_snapshot_weeks.end());
+        }
+        if (auto value = map.find("compression")) {
+            output.compression_level = detail::read_int(*value, 0, 9);
+        }
+    }
+
+    void read_trajectories(const Field& field) {
+        const Map map(field, kTrajectoryKeys);
+        TrajectoryOptions& options = spec_.output.trajectories;
+        if (auto value = map.find("enabled")) options.enabled = detail::read_bool(*value);
+        if (auto value = map.find("every_weeks")) options.every_weeks = detail::read_int(*value, 1);
+        if (auto value = map.find("agent_fraction")) {
+            options.agent_fraction = detail::read_number(*value, 0.0, 1.0, true);
+        }
+        if (auto value = map.find("roles")) {
+            const std::string expected = "a list of roles (" + role_names() + ")";
+            for (const Field& item : detail::read_list(*value, expected)) {
+                if (!item.node.IsScalar()) item.fail("one of " + role_names());
+                const std::optional<Role> role = parse_role(item.node.Scalar());
+                if (!role) item.fail("one of " + role_names());
+                if (std::find(options.roles.begin(), options.roles.end(), *role) !=
+                    options.roles.end()) {
+                    item.fail("each role once", describe_again(item));
+                }
+                options.roles.push_back(*role);
+            }
+        }
+    }
+
+    static std::string describe_again(const Field& field) {
+        return detail::describe(field.node) + " again";
+    }
+
+    std::string file_;
+    std::filesystem::path directory_;
+    const ModelCatalogue& models_;
+    std::vector<Override> overrides_;
+    YAML::Node root_;
+    ScenarioSpec spec_;
+    std::string weeks_note_;  ///< appended to week ranges when --set changed weeks
+};
+
+}  // namespace
+
+ScenarioSpec load_scenario_text(const std::string& text, const std::filesystem::path& path,
+                                const ModelCatalogue& models,
+                                const std::vector<std::string>& overrides) {
+    return ScenarioReader(text, path, models, overrides).read();
+}
+
+ScenarioSpec load_scenario_file(const std::filesystem::path& path, const ModelCatalogue& models,
+                                const std::vector<std::string>& overrides) {
+    const std::string text = detail::read_text_file(path, "scenario file");
+    return load_scenario_text(text, path, models, overrides);
+}
+
+}  // namespace kindred

@@ -1,0 +1,285 @@
+// Strict, located reading of yaml-cpp nodes for the model and scenario loaders.
+#include "config/yaml_util.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace kindred::detail {
+namespace {
+
+constexpr std::size_t kMaxShownChars = 60;
+
+std::string shorten(const std::string& text) {
+    if (text.size() <= kMaxShownChars) return text;
+    return text.substr(0, kMaxShownChars) + "...";
+}
+
+bool is_quoted(const YAML::Node& node) { return node.Tag() == "!"; }
+
+/// The text of a plain (unquoted) scalar; anything else fails with `expected`.
+std::string plain_scalar(const Field& field, std::string_view expected) {
+    if (!field.node.IsDefined() || !field.node.IsScalar() || is_quoted(field.node)) {
+        field.fail(expected);
+    }
+    return field.node.Scalar();
+}
+
+std::string child_path(const std::string& parent, std::string_view key) {
+    return parent.empty() ? std::string(key) : parent + "." + std::string(key);
+}
+
+YAML::Mark usable_mark(const YAML::Node& node, const YAML::Mark& fallback) {
+    if (!node.IsDefined() || node.IsNull()) return fallback;
+    const YAML::Mark mark = node.Mark();
+    return mark.is_null() ? fallback : mark;
+}
+
+std::string format_number(double value) {
+    if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+    return fmt::format("{}", value);
+}
+
+}  // namespace
+
+std::string location(const std::string& file, const YAML::Mark& mark) {
+    if (mark.is_null() || mark.line < 0 || mark.column < 0) return file;
+    return fmt::format("{}:{}:{}", file, mark.line + 1, mark.column + 1);
+}
+
+std::string describe(const YAML::Node& node) {
+    if (!node.IsDefined()) return "nothing";
+    switch (node.Type()) {
+        case YAML::NodeType::Null:
+            return "an empty value";
+        case YAML::NodeType::Scalar:
+            if (is_quoted(node)) return "\"" + shorten(node.Scalar()) + "\"";
+            return "'" + shorten(node.Scalar()) + "'";
+        case YAML::NodeType::Sequence:
+            return "a list";
+        case YAML::NodeType::Map:
+            return "a map";
+        case YAML::NodeType::Undefined:
+            break;
+    }
+    return "nothing";
+}
+
+std::string read_text_file(const std::filesystem::path& path, std::string_view what) {
+    const std::string name = path.string();
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        throw InputError(fmt::format("{}: cannot open {} ({})", name, what, std::strerror(EISDIR)));
+    }
+    errno = 0;
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(name.c_str(), "rb"),
+                                                         &std::fclose);
+    if (!file) {
+        const int error = errno != 0 ? errno : ENOENT;
+        throw InputError(fmt::format("{}: cannot open {} ({})", name, what, std::strerror(error)));
+    }
+    std::string text;
+    char buffer[1 << 16];
+    std::size_t got = 0;
+    while ((got = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, got);
+    if (std::ferror(file.get()) != 0) {
+        throw InputError(fmt::format("{}: cannot read {} ({})", name, what, std::strerror(errno)));
+    }
+    return text;
+}
+
+YAML::Node parse_yaml(const std::string& text, const std::string& file) {
+    std::vector<YAML::Node> documents;
+    try {
+        documents = YAML::LoadAll(text);
+    } catch (const YAML::Exception& error) {
+        throw InputError(fmt::format("{}: expected valid YAML, found a syntax error ({})",
+                                     location(file, error.mark), error.msg));
+    }
+    if (documents.empty()) return YAML::Node(YAML::NodeType::Null);
+    if (documents.size() > 1) {
+        throw InputError(fmt::format("{}: expected one YAML document, found {}",
+                                     location(file, documents[1].Mark()), documents.size()));
+    }
+    return documents.front();
+}
+
+void Field::fail(std::string_view expected, std::string_view found) const {
+    if (path.empty()) {
+        throw InputError(fmt::format("{}: expected {}, found {}", where(), expected, found));
+    }
+    throw InputError(
+        fmt::format("{}: key '{}': expected {}, found {}", where(), path, expected, found));
+}
+
+void Field::fail(std::string_view expected) const { fail(expected, describe(node)); }
+
+Map::Map(const Field& field, std::vector<std::string> allowed, std::string_view what)
+    : Map(field, &allowed, what) {}
+
+Map Map::any_keys(const Field& field, std::string_view what) { return Map(field, nullptr, what); }
+
+Map::Map(const Field& field, const std::vector<std::string>* allowed, std::string_view what)
+    : self_(field) {
+    if (!field.node.IsDefined() || !field.node.IsMap()) field.fail(what);
+    for (auto it = field.node.begin(); it != field.node.end(); ++it) {
+        const YAML::Node& key = it->first;
+        Field key_field{field.file, field.path, key, usable_mark(key, field.mark)};
+        if (!key.IsScalar()) key_field.fail("a plain key");
+        const std::string name = key.Scalar();
+        key_field.path = child_path(field.path, name);
+        if (allowed != nullptr &&
+            std::find(allowed->begin(), allowed->end(), name) == allowed->end()) {
+            key_field.fail("one of " + join(*allowed), "an unknown key");
+        }
+        for (const auto& [seen, seen_field] : entries_) {
+            if (seen == name) {
+                key_field.fail("each key once",
+                               fmt::format("it again (first at {})",
+                                           location(*field.file, seen_field.mark)));
+            }
+        }
+        entries_.emplace_back(
+            name, Field{field.file, key_field.path, it->second, usable_mark(it->second, key.Mark())});
+    }
+}
+
+std::optional<Field> Map::find(std::string_view key) const {
+    for (const auto& [name, value] : entries_) {
+        if (name == key) return value;
+    }
+    return std::nullopt;
+}
+
+Field Map::require(std::string_view key, std::string_view expected) const {
+    if (auto value = find(key)) return *value;
+    Field missing{self_.file, child_path(self_.path, key), YAML::Node(), self_.mark};
+    missing.fail(std::string(expected) + " (required)", "nothing");
+}
+
+std::vector<Field> read_list(const Field& field, std::string_view expected) {
+    if (!field.node.IsDefined() || !field.node.IsSequence()) field.fail(expected);
+    std::vector<Field> items;
+    items.reserve(field.node.size());
+    for (std::size_t i = 0; i < field.node.size(); ++i) {
+        const YAML::Node item = field.node[i];
+        items.push_back(Field{field.file, fmt::format("{}[{}]", field.path, i), item,
+                              usable_mark(item, field.mark)});
+    }
+    return items;
+}
+
+double read_number(const Field& field, double lo, double hi, bool lo_open) {
+    const std::string expected = number_range_text(lo, hi, lo_open);
+    const std::optional<double> value = parse_number_text(plain_scalar(field, expected));
+    if (!value || !std::isfinite(*value) || *value > hi || *value < lo ||
+        (lo_open && *value == lo)) {
+        field.fail(expected);
+    }
+    return *value;
+}
+
+std::int64_t read_integer(const Field& field, std::int64_t lo, std::int64_t hi) {
+    const std::string expected = integer_range_text(lo, hi);
+    const std::optional<std::int64_t> value = parse_integer_text(plain_scalar(field, expected));
+    if (!value || *value < lo || *value > hi) field.fail(expected);
+    return *value;
+}
+
+int read_int(const Field& field, int lo, int hi) {
+    return static_cast<int>(read_integer(field, lo, hi));
+}
+
+std::uint64_t read_uint64(const Field& field) {
+    const std::string expected =
+        fmt::format("an integer in [0, {}]", std::numeric_limits<std::uint64_t>::max());
+    const std::optional<std::uint64_t> value = parse_uint64_text(plain_scalar(field, expected));
+    if (!value) field.fail(expected);
+    return *value;
+}
+
+bool read_bool(const Field& field) {
+    const std::string text = plain_scalar(field, "true or false");
+    if (text == "true" || text == "True" || text == "TRUE") return true;
+    if (text == "false" || text == "False" || text == "FALSE") return false;
+    field.fail("true or false");
+}
+
+std::string read_string(const Field& field, bool nonempty) {
+    const std::string_view expected = nonempty ? "a non-empty string" : "a string";
+    if (!field.node.IsDefined() || !field.node.IsScalar()) field.fail(expected);
+    std::string text = field.node.Scalar();
+    if (nonempty && text.empty()) field.fail(expected);
+    return text;
+}
+
+std::optional<double> parse_number_text(std::string_view text) {
+    bool negative = false;
+    std::string_view body = text;
+    if (!body.empty() && (body.front() == '+' || body.front() == '-')) {
+        negative = body.front() == '-';
+        body.remove_prefix(1);
+    }
+    if (body.empty() || body.front() == '+' || body.front() == '-') return std::nullopt;
+    if (body == ".inf" || body == ".Inf" || body == ".INF") {
+        const double inf = std::numeric_limits<double>::infinity();
+        return negative ? -inf : inf;
+    }
+    if (body == ".nan" || body == ".NaN" || body == ".NAN") {
+        return std::numeric_limits<double>::quiet_NaN();
+    }
+    double value = 0.0;
+    const auto [end, error] = std::from_chars(body.data(), body.data() + body.size(), value);
+    if (error != std::errc() || end != body.data() + body.size()) return std::nullopt;
+    return negative ? -value : value;
+}
+
+std::optional<std::int64_t> parse_integer_text(std::string_view text) {
+    if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+    if (text.empty() || text.front() == '+') return std::nullopt;
+    std::int64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+std::optional<std::uint64_t> parse_uint64_text(std::string_view text) {
+    if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+    if (text.empty() || text.front() == '+' || text.front() == '-') return std::nullopt;
+    std::uint64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+std::string number_range_text(double lo, double hi, bool lo_open) {
+    const bool no_lo = std::isinf(lo);
+    const bool no_hi = std::isinf(hi);
+    if (no_lo && no_hi) return "a finite number";
+    if (no_hi) return fmt::format("a number {} {}", lo_open ? ">" : ">=", format_number(lo));
+    if (no_lo) return fmt::format("a number <= {}", format_number(hi));
+    return fmt::format("a number in {}{}, {}]", lo_open ? "(" : "[", format_number(lo),
+                       format_number(hi));
+}
+
+std::string integer_range_text(std::int64_t lo, std::int64_t hi) {
+    if (hi >= std::numeric_limits<int>::max()) return fmt::format("an integer >= {}", lo);
+    return fmt::format("an integer in [{}, {}]", lo, hi);
+}
+
+std::string join(const std::vector<std::string>& names) {
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) out += ", ";
+        out += names[i];
+    }
+    return out;
+}
+
+}  // namespace kindred::detail

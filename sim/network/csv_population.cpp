@@ -1,0 +1,213 @@
+// CSV import of a population (spec §5): agents `id,role,d,a,k,s,r,tau,v,arm` and natural ties
+// `i,j,type,w,q`, each with a header row. Every malformed row is an InputError "FILE:LINE: …".
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "core/types.hpp"
+#include "network/population.hpp"
+
+namespace kindred {
+namespace {
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
+        text.remove_suffix(1);
+    }
+    return text;
+}
+
+/// Reads a CSV file line by line; rows are split on commas (quoted fields are not supported).
+class CsvReader {
+public:
+    CsvReader(const std::filesystem::path& path, std::string_view what) : path_(path.string()) {
+        if (std::filesystem::is_directory(path)) {
+            throw InputError(fmt::format("{}: cannot read {} CSV: it is a directory", path_, what));
+        }
+        in_.open(path);
+        if (!in_) {
+            throw InputError(
+                fmt::format("{}: cannot open {} CSV ({})", path_, what, std::strerror(errno)));
+        }
+    }
+
+    /// Next non-empty row, or false at the end of the file.
+    bool next(std::vector<std::string_view>& fields) {
+        while (std::getline(in_, line_)) {
+            ++line_number_;
+            if (trim(line_).empty()) continue;
+            if (line_.find('"') != std::string::npos) {
+                fail("quoted fields are not supported: expected plain comma-separated values");
+            }
+            if (line_.find('\0') != std::string::npos) fail("expected text, found a NUL byte");
+            fields.clear();
+            std::string_view rest(line_);
+            for (;;) {
+                const auto comma = rest.find(',');
+                fields.push_back(trim(rest.substr(0, comma)));
+                if (comma == std::string_view::npos) break;
+                rest.remove_prefix(comma + 1);
+            }
+            return true;
+        }
+        return false;
+    }
+
+    void expect_header(const std::vector<std::string_view>& expected) {
+        std::vector<std::string_view> fields;
+        if (!next(fields)) {
+            throw InputError(fmt::format("{}: expected a header row '{}', found an empty file",
+                                         path_, fmt::join(expected, ",")));
+        }
+        if (fields != expected) {
+            fail(fmt::format("expected the header '{}', found '{}'", fmt::join(expected, ","),
+                             fmt::join(fields, ",")));
+        }
+    }
+
+    [[noreturn]] void fail(const std::string& message) const {
+        throw InputError(fmt::format("{}:{}: {}", path_, line_number_, message));
+    }
+
+    double number(std::string_view field, std::string_view column, double lo, double hi) const {
+        double value = 0.0;
+        const auto* end = field.data() + field.size();
+        const auto [ptr, ec] = std::from_chars(field.data(), end, value);
+        if (field.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) ||
+            value < lo || value > hi) {
+            fail(fmt::format("column '{}': expected a number in [{}, {}], found '{}'", column, lo,
+                             hi, field));
+        }
+        return value;
+    }
+
+    long integer(std::string_view field, std::string_view column, long lo, long hi) const {
+        long value = 0;
+        const auto* end = field.data() + field.size();
+        const auto [ptr, ec] = std::from_chars(field.data(), end, value);
+        if (field.empty() || ec != std::errc() || ptr != end || value < lo || value > hi) {
+            fail(fmt::format("column '{}': expected an integer in [{}, {}], found '{}'", column,
+                             lo, hi, field));
+        }
+        return value;
+    }
+
+    void expect_columns(const std::vector<std::string_view>& fields, std::size_t count) const {
+        if (fields.size() != count) {
+            fail(fmt::format("expected {} comma-separated columns, found {}", count,
+                             fields.size()));
+        }
+    }
+
+private:
+    std::string path_;
+    std::ifstream in_;
+    std::string line_;
+    long line_number_ = 0;
+};
+
+}  // namespace
+
+World load_csv_population(const std::filesystem::path& agents_csv,
+                          const std::filesystem::path& ties_csv,
+                          const std::vector<std::string>& arm_names) {
+    World world;
+    {
+        const std::vector<std::string_view> header = {"id", "role", "d", "a", "k",
+                                                      "s",  "r",    "tau", "v", "arm"};
+        CsvReader reader(agents_csv, "agents");
+        reader.expect_header(header);
+        std::vector<std::string_view> fields;
+        while (reader.next(fields)) {
+            reader.expect_columns(fields, header.size());
+            const long expected_id = static_cast<long>(world.agent_count());
+            const long id = reader.integer(fields[0], "id", 0, 2'000'000'000);
+            if (id != expected_id) {
+                reader.fail(fmt::format(
+                    "column 'id': expected ids 0 … N-1 in order, so {} here, found {}",
+                    expected_id, id));
+            }
+            AgentInit init;
+            const auto role = parse_role(fields[1]);
+            if (!role) {
+                reader.fail(fmt::format("column 'role': expected one of {}, found '{}'",
+                                        role_names(), fields[1]));
+            }
+            init.role = *role;
+            init.d = reader.number(fields[2], "d", 0, 1);
+            init.a = reader.number(fields[3], "a", 0, 1);
+            init.k = reader.number(fields[4], "k", 0, 1);
+            init.s = reader.number(fields[5], "s", 0, 1);
+            init.r = reader.number(fields[6], "r", 0, 1);
+            init.tau = reader.number(fields[7], "tau", 0, 1);
+            init.v = reader.number(fields[8], "v", 0, 1);
+            if (!fields[9].empty()) {
+                const auto arm = std::find(arm_names.begin(), arm_names.end(), fields[9]);
+                if (arm == arm_names.end()) {
+                    reader.fail(fmt::format("column 'arm': expected one of the scenario's arms "
+                                            "({}) or empty, found '{}'",
+                                            fmt::join(arm_names, ", "), fields[9]));
+                }
+                if (init.role != Role::patient) {
+                    reader.fail(fmt::format("column 'arm': only patients belong to arms, found "
+                                            "arm '{}' on a {}",
+                                            fields[9], to_string(init.role)));
+                }
+                init.arm = static_cast<int>(arm - arm_names.begin());
+            }
+            world.add_agent(init);
+        }
+        if (world.agent_count() == 0) {
+            reader.fail("expected at least one agent row after the header, found none");
+        }
+    }
+    {
+        const std::vector<std::string_view> header = {"i", "j", "type", "w", "q"};
+        CsvReader reader(ties_csv, "ties");
+        reader.expect_header(header);
+        std::vector<std::string_view> fields;
+        std::unordered_set<std::uint64_t> pairs;
+        const long last_id = static_cast<long>(world.agent_count()) - 1;
+        while (reader.next(fields)) {
+            reader.expect_columns(fields, header.size());
+            TieInit tie;
+            tie.i = static_cast<AgentId>(reader.integer(fields[0], "i", 0, last_id));
+            tie.j = static_cast<AgentId>(reader.integer(fields[1], "j", 0, last_id));
+            if (tie.i == tie.j) {
+                reader.fail(fmt::format("expected a tie between two different agents, found a "
+                                        "self-tie of agent {}",
+                                        tie.i));
+            }
+            const auto type = parse_tie_type(fields[2]);
+            if (!type) {
+                reader.fail(fmt::format("column 'type': expected one of {}, found '{}'",
+                                        tie_type_names(), fields[2]));
+            }
+            tie.type = *type;
+            tie.w = reader.number(fields[3], "w", 0, 1);
+            tie.q = reader.number(fields[4], "q", -1, 1);
+            if (!pairs.insert(tie_entity(std::min(tie.i, tie.j), std::max(tie.i, tie.j))).second) {
+                reader.fail(fmt::format("expected at most one tie per pair, found a second tie "
+                                        "between agents {} and {}",
+                                        tie.i, tie.j));
+            }
+            world.add_tie(tie);
+        }
+    }
+    world.rebuild_adjacency();
+    return world;
+}
+
+}  // namespace kindred

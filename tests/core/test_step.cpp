@@ -1,0 +1,204 @@
+// One step on hand-built worlds equals the formulas of spec §3.1–§3.5 (to 1e-12).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/simulation.hpp"
+#include "world_fixtures.hpp"
+
+namespace kindred {
+namespace {
+
+using testing::agent;
+using testing::deterministic_parameters;
+using testing::natural_tie;
+
+constexpr double kTol = 1e-12;
+
+double clip(double x) { return std::min(std::max(x, 0.0), 1.0); }
+
+struct Agent {
+    double d, a, k, s, r, tau, v;
+};
+
+/// Spec §3.2 for an agent with no enrolment (m = 0, Es = Ep = 0), given H, G, X, Kin.
+struct Expected {
+    double d, a, k, s, r;
+};
+Expected expected_update(const Parameters& p, const Agent& x, double H, double G, double X,
+                         double Kin) {
+    const double relief = p.beta_0 + p.beta_help * H + p.beta_agency * x.a +
+                          p.beta_strengths * x.s + p.beta_recreation * x.r;
+    const double stress = p.theta_0 + p.theta_vulnerability * x.v + p.theta_strain * X +
+                          p.theta_loneliness * std::exp(-H / p.h_0);
+    Expected e;
+    e.d = clip(x.d - relief * x.d + stress * (1 - x.d));
+    e.a = clip(x.a + p.alpha_help_given * G * (1 - x.a) - p.delta_distress * x.d * x.a);
+    e.k = clip(x.k + p.alpha_knowledge * Kin * (1 - x.k));
+    e.s = clip(x.s - p.delta_distress * x.d * x.s);
+    e.r = clip(x.r - p.delta_distress * x.d * x.r);
+    return e;
+}
+
+World one_tie_world(const Agent& x, const Agent& y, TieType type, double w, double q) {
+    World world;
+    world.add_agent(agent(Role::patient, x.d, x.a, x.k, x.s, x.r, x.tau, x.v));
+    world.add_agent(agent(Role::friend_, y.d, y.a, y.k, y.s, y.r, y.tau, y.v));
+    world.add_tie(natural_tie(0, 1, type, w, q));
+    world.rebuild_adjacency();
+    return world;
+}
+
+TEST(StepOneTie, SupportiveFriendTieMatchesSpecFormulas) {
+    const Agent x{0.7, 0.3, 0.2, 0.4, 0.25, 0.6, 0.55};
+    const Agent y{0.2, 0.6, 0.0, 0.5, 0.5, 0.4, 0.1};
+    const double w = 0.4, q = 0.6;
+    RunSpec spec;
+    spec.params = deterministic_parameters();
+    spec.weeks = 1;
+    Simulation sim(one_tie_world(x, y, TieType::friend_, w, q), spec);
+    sim.begin_week();
+
+    const double h_xy = w * q * (1 - x.d);  // x → y
+    const double h_yx = w * q * (1 - y.d);  // y → x
+    EXPECT_NEAR(sim.flows().help_received[0], h_yx, kTol);
+    EXPECT_NEAR(sim.flows().help_given[0], h_xy, kTol);
+    EXPECT_NEAR(sim.flows().help_received[1], h_xy, kTol);
+    EXPECT_NEAR(sim.flows().strain[0], 0.0, kTol);
+    EXPECT_NEAR(sim.flows().knowledge_offered[0], 0.0, kTol);
+
+    sim.finish_week();
+    const Parameters& p = spec.params;
+    const Expected ex = expected_update(p, x, h_yx, h_xy, 0.0, 0.0);
+    const Expected ey = expected_update(p, y, h_xy, h_yx, 0.0, 0.0);
+    const auto& st = sim.world().state;
+    EXPECT_NEAR(st.distress[0], ex.d, kTol);
+    EXPECT_NEAR(st.agency[0], ex.a, kTol);
+    EXPECT_NEAR(st.knowledge[0], ex.k, kTol);
+    EXPECT_NEAR(st.strengths[0], ex.s, kTol);
+    EXPECT_NEAR(st.recreation[0], ex.r, kTol);
+    EXPECT_NEAR(st.distress[1], ey.d, kTol);
+    EXPECT_NEAR(st.agency[1], ey.a, kTol);
+
+    // Natural tie, spec §3.3: mutual = min(h_xy, h_yx) / w.
+    const double mutual = std::min(h_xy, h_yx) / w;
+    const double w_next = clip(w + p.kappa_reciprocity * mutual * (1 - w) -
+                               p.kappa_withdrawal * w * (x.d + y.d) / 2 - p.kappa_decay * w);
+    ASSERT_EQ(sim.world().tie_count(), 1u);
+    EXPECT_NEAR(sim.world().tie_w[0], w_next, kTol);
+    EXPECT_NEAR(sim.world().tie_q[0], q, kTol);
+    EXPECT_EQ(sim.week(), 1);
+}
+
+TEST(StepOneTie, HostileFamilyTieGivesStrainAndNoHelp) {
+    const Agent x{0.6, 0.3, 0.2, 0.4, 0.25, 0.6, 0.55};
+    const Agent y{0.3, 0.5, 0.0, 0.5, 0.5, 0.4, 0.1};
+    const double w = 0.6, q = -0.3;
+    RunSpec spec;
+    spec.params = deterministic_parameters();
+    Simulation sim(one_tie_world(x, y, TieType::family, w, q), spec);
+    sim.step();
+    const Parameters& p = spec.params;
+    const double X = w * 0.3;
+    const Expected ex = expected_update(p, x, 0.0, 0.0, X, 0.0);
+    EXPECT_NEAR(sim.world().state.distress[0], ex.d, kTol);
+    EXPECT_NEAR(sim.world().state.agency[0], ex.a, kTol);
+    // No mutual help; family floor does not bind at 0.6.
+    const double w_next = clip(w - p.kappa_withdrawal * w * (x.d + y.d) / 2 - p.kappa_decay * w);
+    EXPECT_NEAR(sim.world().tie_w[0], w_next, kTol);
+}
+
+TEST(StepOneTie, PeerTieHelpIsWorthMoreWithKnowledge) {
+    const Agent x{0.5, 0.3, 0.4, 0.4, 0.25, 0.6, 0.5};
+    const Agent y{0.4, 0.5, 0.7, 0.5, 0.5, 0.4, 0.5};
+    const double w = 0.3, q = 0.5;
+    RunSpec spec;
+    spec.params = deterministic_parameters();
+    spec.params.beta_peer = 1.5;
+    World world = one_tie_world(x, y, TieType::peer, w, q);
+    world.role[1] = Role::patient;
+    Simulation sim(std::move(world), spec);
+    sim.begin_week();
+    const double h_xy = w * q * (1 - x.d) * (1 + 1.5 * x.k);
+    const double h_yx = w * q * (1 - y.d) * (1 + 1.5 * y.k);
+    EXPECT_NEAR(sim.flows().help_received[0], h_yx, kTol);
+    EXPECT_NEAR(sim.flows().help_given[0], h_xy, kTol);
+    EXPECT_NEAR(sim.help_on_tie(0, 0), h_xy, kTol);
+}
+
+TEST(StepOneTie, WeakFriendTieDissolvesAndFamilyTieStopsAtFloor) {
+    const Agent x{0.9, 0.3, 0.2, 0.4, 0.25, 0.6, 0.55};
+    const Agent y{0.9, 0.5, 0.0, 0.5, 0.5, 0.4, 0.1};
+    RunSpec spec;
+    spec.params = deterministic_parameters();
+    {
+        Simulation sim(one_tie_world(x, y, TieType::friend_, 0.0501, 0.0), spec);
+        sim.step();
+        EXPECT_EQ(sim.world().tie_count(), 0u) << "w fell below w_min = 0.05";
+        EXPECT_EQ(sim.world().degree(0), 0u);
+    }
+    {
+        Simulation sim(one_tie_world(x, y, TieType::family, 0.2005, 0.5), spec);
+        sim.step();
+        ASSERT_EQ(sim.world().tie_count(), 1u);
+        EXPECT_DOUBLE_EQ(sim.world().tie_w[0], spec.params.w_floor_family);
+    }
+}
+
+TEST(StepTriangle, KnowledgeFlowsOnlyOnPeerExpertiseTies) {
+    // Patients 0, 1, 2. Tie 0–1 is a group tie with expertise peers; 1–2 natural peer tie;
+    // 0–2 natural friend tie. Kin_i = Σ over expertise-peers ties of w·(k_j − k_i)⁺.
+    World world;
+    world.add_agent(agent(Role::patient, 0.6, 0.3, 0.1, 0.4, 0.3, 0.5, 0.5));
+    world.add_agent(agent(Role::patient, 0.5, 0.4, 0.6, 0.4, 0.3, 0.5, 0.5));
+    world.add_agent(agent(Role::patient, 0.4, 0.5, 0.9, 0.4, 0.3, 0.5, 0.5));
+    TieInit group = natural_tie(0, 1, TieType::peer, 0.1, 0.8);
+    group.expertise = Expertise::peers;
+    group.enrolment = 0;
+    group.element = 0;
+    world.add_tie(group);
+    world.add_tie(natural_tie(1, 2, TieType::peer, 0.3, 0.5));
+    world.add_tie(natural_tie(0, 2, TieType::friend_, 0.4, 0.6));
+    world.rebuild_adjacency();
+    RunSpec spec;
+    spec.params = deterministic_parameters();
+    // The group tie belongs to an enrolment of an arm nobody is in, active from week 5.
+    spec.enrolments.push_back(testing::enrol(0, testing::program_with(ElementKind::group, {}), 5, 1));
+    Simulation sim(std::move(world), spec);
+    sim.begin_week();
+    EXPECT_NEAR(sim.flows().knowledge_offered[0], 0.1 * (0.6 - 0.1), kTol);
+    EXPECT_NEAR(sim.flows().knowledge_offered[1], 0.0, kTol);
+    EXPECT_NEAR(sim.flows().knowledge_offered[2], 0.0, kTol);
+    const Parameters& p = spec.params;
+    const double h10 = 0.1 * 0.8 * (1 - 0.5) * (1 + p.beta_peer * 0.6);
+    const double h20 = 0.4 * 0.6 * (1 - 0.4);
+    EXPECT_NEAR(sim.flows().help_received[0], h10 + h20, kTol);
+    sim.finish_week();
+    EXPECT_NEAR(sim.world().state.knowledge[0],
+                clip(0.1 + p.alpha_knowledge * 0.1 * 0.5 * (1 - 0.1)), kTol);
+    // The program tie kept its w and q; the natural ones changed.
+    EXPECT_DOUBLE_EQ(sim.world().tie_w[0], 0.1);
+    EXPECT_NE(sim.world().tie_w[2], 0.4);
+}
+
+TEST(StepRecovery, StreakCountsWeeksBelowThresholdAndRecordsFirstRecovery) {
+    World world;
+    world.add_agent(agent(Role::patient, 0.05, 0.9, 0.9, 0.9, 0.9, 0.9, 0.0));
+    world.add_agent(agent(Role::patient, 0.95, 0.1, 0.1, 0.1, 0.1, 0.1, 0.9));
+    world.rebuild_adjacency();
+    RunSpec spec;
+    spec.params = deterministic_parameters();
+    spec.params.rec_weeks = 3;
+    Simulation sim(std::move(world), spec);
+    for (int t = 0; t < 5; ++t) {
+        sim.step();
+        EXPECT_EQ(sim.world().streak[0], t + 1);
+        EXPECT_EQ(sim.world().streak[1], 0);
+        EXPECT_EQ(sim.world().recovered_week[0], t + 1 >= 3 ? 3 : kNone);
+        EXPECT_EQ(sim.world().recovered_week[1], kNone);
+    }
+}
+
+}  // namespace
+}  // namespace kindred
