@@ -1,9 +1,9 @@
 // Model files (models/*.yaml, schema in docs/scenario-format.md) → validated ProgramSpec, and
 // the catalogue that finds them by name.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "config/scenario.hpp"
 #include "config/yaml_util.hpp"
@@ -12,14 +12,18 @@ namespace kindred {
 namespace detail {
 namespace {
 
-const std::vector<std::string> kModelKeys = {
-    "name",           "title",        "citation",        "rationale",  "resources",
-    "relationship_types", "reciprocity", "expertise",   "start_week", "duration_weeks",
-    "valence",        "strength",     "group_strength",  "caseload",   "group_size",
-    "staff_per_group", "delivery"};
+const std::vector<std::string> kModelKeys = {"name",           "title",
+                                             "citation",       "rationale",
+                                             "resources",      "relationship_types",
+                                             "reciprocity",    "expertise",
+                                             "start_week",     "duration_weeks",
+                                             "valence",        "strength",
+                                             "group_strength", "caseload",
+                                             "group_size",     "staff_per_group",
+                                             "delivery"};
 
-const std::vector<std::string> kElementKeys = {"element", "persist_probability", "type",
-                                               "types",   "a_w",                 "a_q"};
+const std::vector<std::string> kElementKeys = {
+    "element", "persist_probability", "type", "types", "a_w", "a_q"};
 
 /// The keys an element of `kind` may have.
 std::vector<std::string> element_keys(ElementKind kind) {
@@ -188,6 +192,7 @@ std::optional<std::filesystem::path> resolve_model(const ModelCatalogue& catalog
     if (is_model_path(name_or_path)) {
         std::filesystem::path path(name_or_path);
         if (path.is_relative() && !relative_to.empty()) path = relative_to / path;
+        path = path.lexically_normal();
         if (std::filesystem::exists(path, ec)) return path;
         return std::nullopt;
     }
@@ -235,7 +240,8 @@ ProgramSpec load_model_file(const std::filesystem::path& path) {
                            program.resources, true);
     program.reciprocity = detail::read_reciprocity(
         map.require("reciprocity", "reciprocal, partial, unidirectional or a number in [0, 1]"));
-    program.expertise = detail::read_expertise(map.require("expertise", "one of " + expertise_names()));
+    program.expertise =
+        detail::read_expertise(map.require("expertise", "one of " + expertise_names()));
 
     for (const auto& [key, field] : map.entries()) {
         if (key == "name" || key == "resources" || key == "reciprocity" || key == "expertise") {
@@ -269,12 +275,14 @@ ProgramSpec ModelCatalogue::load(const std::string& name_or_path,
     if (detail::is_model_path(name_or_path)) {
         std::filesystem::path missing(name_or_path);
         if (missing.is_relative() && !relative_to.empty()) missing = relative_to / missing;
-        throw InputError(
-            fmt::format("{}: cannot open model file (No such file or directory)", missing.string()));
+        missing = missing.lexically_normal();
+        throw InputError(fmt::format("{}: cannot open model file (No such file or directory)",
+                                     missing.string()));
     }
-    throw InputError(fmt::format("model '{}': expected a model name from the catalogue, found "
-                                 "no such model ({})",
-                                 name_or_path, detail::catalogue_summary(*this)));
+    throw InputError(
+        fmt::format("model '{}': expected a model name from the catalogue, found "
+                    "no such model ({})",
+                    name_or_path, detail::catalogue_summary(*this)));
 }
 
 std::vector<ProgramSpec> ModelCatalogue::load_all() const {

@@ -1,10 +1,10 @@
 // Scenario files (scenarios/*.yaml, schema in docs/scenario-format.md) → validated ScenarioSpec,
 // with the models of each arm resolved and overridden, and command-line overrides applied.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "config/scenario.hpp"
 #include "config/yaml_util.hpp"
@@ -18,16 +18,26 @@ using detail::Map;
 const std::vector<std::string> kScenarioKeys = {"name",       "description", "seed",
                                                 "weeks",      "replicates",  "population",
                                                 "parameters", "arms",        "output"};
-const std::vector<std::string> kEgoKeys = {"generator",      "patients",
-                                           "family_mean",    "friends_mean",
-                                           "high_ee_share",  "rewire_probability",
-                                           "peer_ties_mean", "coordinator_caseload"};
+const std::vector<std::string> kEgoKeys = {
+    "generator",     "patients",           "family_mean",    "friends_mean",
+    "high_ee_share", "rewire_probability", "peer_ties_mean", "coordinator_caseload"};
 const std::vector<std::string> kCsvKeys = {"generator", "agents", "ties"};
 const std::vector<std::string> kArmKeys = {"name", "control", "share", "count", "programs"};
-const std::vector<std::string> kProgramEntryKeys = {
-    "model",          "reciprocity", "expertise",  "resources",       "duration_weeks",
-    "start_week",     "valence",     "strength",   "group_strength",  "caseload",
-    "group_size",     "staff_per_group", "a_w",    "a_q",             "persist_probability"};
+const std::vector<std::string> kProgramEntryKeys = {"model",
+                                                    "reciprocity",
+                                                    "expertise",
+                                                    "resources",
+                                                    "duration_weeks",
+                                                    "start_week",
+                                                    "valence",
+                                                    "strength",
+                                                    "group_strength",
+                                                    "caseload",
+                                                    "group_size",
+                                                    "staff_per_group",
+                                                    "a_w",
+                                                    "a_q",
+                                                    "persist_probability"};
 const std::vector<std::string> kOutputKeys = {"file", "trajectories", "tie_snapshots",
                                               "compression"};
 const std::vector<std::string> kTrajectoryKeys = {"enabled", "every_weeks", "agent_fraction",
@@ -40,8 +50,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 struct Override {
     std::string text;
     std::string name;
-    double value = 0.0;       ///< parameters, weeks, replicates
-    std::uint64_t seed = 0;   ///< seed
+    double value = 0.0;      ///< parameters, weeks, replicates
+    std::uint64_t seed = 0;  ///< seed
 };
 
 [[noreturn]] void fail_override(const std::string& text, std::string_view expected,
@@ -62,10 +72,10 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& texts) {
         if (entry.name == "seed") {
             const std::optional<std::uint64_t> seed = detail::parse_uint64_text(value_text);
             if (!seed) {
-                fail_override(text,
-                              fmt::format("an integer in [0, {}]",
-                                          std::numeric_limits<std::uint64_t>::max()),
-                              found);
+                fail_override(
+                    text,
+                    fmt::format("an integer in [0, {}]", std::numeric_limits<std::uint64_t>::max()),
+                    found);
             }
             entry.seed = *seed;
         } else if (entry.name == "weeks" || entry.name == "replicates") {
@@ -99,14 +109,13 @@ bool is_arm_name(std::string_view name) {
 
 bool is_scenario_name(std::string_view name) {
     return !name.empty() && name != "." && name != ".." &&
-           std::all_of(name.begin(), name.end(), [](char c) {
-               return is_arm_name(std::string_view(&c, 1)) || c == '.';
-           });
+           std::all_of(name.begin(), name.end(),
+                       [](char c) { return is_arm_name(std::string_view(&c, 1)) || c == '.'; });
 }
 
 /// Reads one scenario file; the state shared by its parts.
 class ScenarioReader {
-public:
+  public:
     ScenarioReader(const std::string& text, const std::filesystem::path& path,
                    const ModelCatalogue& models, const std::vector<std::string>& overrides)
         : file_(path.string()), directory_(path.parent_path()), models_(models) {
@@ -144,7 +153,7 @@ public:
         return std::move(spec_);
     }
 
-private:
+  private:
     void apply_run_overrides() {
         for (const Override& entry : overrides_) {
             if (entry.name == "seed") {
@@ -215,6 +224,7 @@ private:
         const std::string text = detail::read_string(field);
         std::filesystem::path path(text);
         if (path.is_relative()) path = directory_ / path;
+        path = path.lexically_normal();
         std::error_code ec;
         if (!std::filesystem::is_regular_file(path, ec)) {
             field.fail("an existing CSV file (paths are relative to the scenario file)",
@@ -238,21 +248,23 @@ private:
         const std::vector<Field> items = detail::read_list(field, "a list of one or more arms");
         if (items.empty()) field.fail("a list of one or more arms", "an empty list");
         std::vector<Field> name_fields;
-        const Field* control_field = nullptr;
+        std::optional<Field> control_field;
         double share_total = 0.0;
         long long count_total = 0;
         for (const Field& item : items) {
-            const Map map(item, kArmKeys, "a map with the arm's name, share or count, and programs");
+            const Map map(item, kArmKeys,
+                          "a map with the arm's name, share or count, and programs");
             ArmSpec arm;
             const Field name_field =
                 map.require("name", "an arm name (letters, digits, '_' and '-')");
             arm.name = detail::read_string(name_field);
-            if (!is_arm_name(arm.name)) name_field.fail("an arm name of letters, digits, '_' and '-'");
+            if (!is_arm_name(arm.name))
+                name_field.fail("an arm name of letters, digits, '_' and '-'");
             for (std::size_t i = 0; i < spec_.arms.size(); ++i) {
                 if (spec_.arms[i].name == arm.name) {
-                    name_field.fail("a unique arm name",
-                                    fmt::format("'{}' again (first at {})", arm.name,
-                                                name_fields[i].where()));
+                    name_field.fail(
+                        "a unique arm name",
+                        fmt::format("'{}' again (first at {})", arm.name, name_fields[i].where()));
                 }
             }
             name_fields.push_back(name_field);
@@ -260,12 +272,12 @@ private:
             if (auto value = map.find("control")) {
                 arm.control = detail::read_bool(*value);
                 if (arm.control) {
-                    if (control_field != nullptr) {
-                        value->fail("at most one arm with control: true",
-                                    fmt::format("a second one (first at {})",
-                                                control_field->where()));
+                    if (control_field) {
+                        value->fail(
+                            "at most one arm with control: true",
+                            fmt::format("a second one (first at {})", control_field->where()));
                     }
-                    control_field = &name_fields.back();
+                    control_field = *value;
                     spec_.control_arm = static_cast<int>(spec_.arms.size());
                 }
             }
@@ -274,7 +286,7 @@ private:
             if (auto value = map.find("programs")) read_programs(*value, arm);
             spec_.arms.push_back(std::move(arm));
         }
-        if (control_field == nullptr) {
+        if (!control_field) {
             for (std::size_t i = 0; i < spec_.arms.size(); ++i) {
                 if (spec_.arms[i].name == "control") spec_.control_arm = static_cast<int>(i);
             }
@@ -288,8 +300,9 @@ private:
         if (spec_.population.kind == PopulationSpec::Kind::csv) {
             if (share || count) {
                 (share ? *share : *count)
-                    .fail("no share or count with a csv population (its agents' arm column "
-                          "assigns the patients)");
+                    .fail(
+                        "no share or count with a csv population (its agents' arm column "
+                        "assigns the patients)");
             }
             return;
         }
@@ -326,8 +339,9 @@ private:
     }
 
     void read_programs(const Field& field, ArmSpec& arm) const {
-        constexpr std::string_view expected = "a list of programs (model names, paths, or maps "
-                                              "with 'model' and overrides)";
+        constexpr std::string_view expected =
+            "a list of programs (model names, paths, or maps "
+            "with 'model' and overrides)";
         std::vector<Field> entry_fields;
         for (const Field& entry : detail::read_list(field, expected)) {
             ProgramSpec program = read_program(entry);
@@ -376,6 +390,7 @@ private:
             if (detail::is_model_path(name)) {
                 std::filesystem::path missing(name);
                 if (missing.is_relative()) missing = directory_ / missing;
+                missing = missing.lexically_normal();
                 field.fail("an existing model file (paths are relative to the scenario file)",
                            fmt::format("'{}' ({} does not exist)", name, missing.string()));
             }

@@ -1,6 +1,8 @@
 // Strict, located reading of yaml-cpp nodes for the model and scenario loaders.
 #include "config/yaml_util.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -8,8 +10,6 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-
-#include <fmt/format.h>
 
 namespace kindred::detail {
 namespace {
@@ -59,8 +59,8 @@ std::string describe(const YAML::Node& node) {
         case YAML::NodeType::Null:
             return "an empty value";
         case YAML::NodeType::Scalar:
-            if (is_quoted(node)) return "\"" + shorten(node.Scalar()) + "\"";
-            return "'" + shorten(node.Scalar()) + "'";
+            if (is_quoted(node)) return fmt::format("\"{}\"", shorten(node.Scalar()));
+            return fmt::format("'{}'", shorten(node.Scalar()));
         case YAML::NodeType::Sequence:
             return "a list";
         case YAML::NodeType::Map:
@@ -128,8 +128,8 @@ Map Map::any_keys(const Field& field, std::string_view what) { return Map(field,
 Map::Map(const Field& field, const std::vector<std::string>* allowed, std::string_view what)
     : self_(field) {
     if (!field.node.IsDefined() || !field.node.IsMap()) field.fail(what);
-    for (auto it = field.node.begin(); it != field.node.end(); ++it) {
-        const YAML::Node& key = it->first;
+    for (const auto& pair : field.node) {
+        const YAML::Node key = pair.first;
         Field key_field{field.file, field.path, key, usable_mark(key, field.mark)};
         if (!key.IsScalar()) key_field.fail("a plain key");
         const std::string name = key.Scalar();
@@ -140,13 +140,13 @@ Map::Map(const Field& field, const std::vector<std::string>* allowed, std::strin
         }
         for (const auto& [seen, seen_field] : entries_) {
             if (seen == name) {
-                key_field.fail("each key once",
-                               fmt::format("it again (first at {})",
-                                           location(*field.file, seen_field.mark)));
+                key_field.fail(
+                    "each key once",
+                    fmt::format("it again (first at {})", location(*field.file, seen_field.mark)));
             }
         }
-        entries_.emplace_back(
-            name, Field{field.file, key_field.path, it->second, usable_mark(it->second, key.Mark())});
+        entries_.emplace_back(name, Field{field.file, key_field.path, pair.second,
+                                          usable_mark(pair.second, key.Mark())});
     }
 }
 
@@ -188,7 +188,8 @@ double read_number(const Field& field, double lo, double hi, bool lo_open) {
 std::int64_t read_integer(const Field& field, std::int64_t lo, std::int64_t hi) {
     const std::string expected = integer_range_text(lo, hi);
     const std::optional<std::int64_t> value = parse_integer_text(plain_scalar(field, expected));
-    if (!value || *value < lo || *value > hi) field.fail(expected);
+    if (!value || *value < lo) field.fail(expected);
+    if (*value > hi) field.fail(fmt::format("an integer in [{}, {}]", lo, hi));
     return *value;
 }
 

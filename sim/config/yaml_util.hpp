@@ -49,7 +49,7 @@ struct Field {
 /// A YAML map checked on construction: a map, scalar keys, each key at most once, every key in
 /// `allowed` (errors list the allowed keys). Keeps the keys in file order.
 class Map {
-public:
+  public:
     Map(const Field& field, std::vector<std::string> allowed, std::string_view what = "a map");
     /// A map whose keys are checked by the caller (still scalar and unique).
     static Map any_keys(const Field& field, std::string_view what);
@@ -64,7 +64,7 @@ public:
     const std::vector<std::pair<std::string, Field>>& entries() const { return entries_; }
     const Field& self() const { return self_; }
 
-private:
+  private:
     Map(const Field& field, const std::vector<std::string>* allowed, std::string_view what);
 
     Field self_;

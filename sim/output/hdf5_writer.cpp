@@ -1,1 +1,1028 @@
-// placeholder: being written
+// The HDF5 trial file: the one place that knows the layout of docs/hdf5-layout.md.
+// Written with the HDF5 C API; every call is checked and turned into a RuntimeFailure that
+// names the results file, the object and HDF5's own explanation.
+#include "output/hdf5_writer.hpp"
+
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fmt/format.h>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <span>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+namespace kindred {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr int kFormatVersion = 1;
+constexpr const char* kAllPatientsGroup = "all_patients";
+/// Fixed datasets with fewer elements than this are stored contiguous and uncompressed.
+constexpr std::size_t kCompressMinElements = 4096;
+/// Elements per chunk of fixed 1-D columns.
+constexpr hsize_t kColumnChunk = 65536;
+/// Trajectory chunks: at most this many agents wide and weeks tall.
+constexpr hsize_t kTrajectoryChunkAgents = 4096;
+constexpr hsize_t kTrajectoryChunkWeeksMax = 16;
+/// Target size of the chunk cache of one trajectory dataset (one chunk row stays cached).
+constexpr double kTrajectoryCacheBytes = 8.0 * 1024 * 1024;
+
+/// All HDF5 calls of this module run under this lock (see the header's thread-safety note).
+/// Recursive: a recorder destroyed while unwinding from a locked section locks it again.
+std::recursive_mutex& hdf5_mutex() {
+    static std::recursive_mutex mutex;
+    return mutex;
+}
+
+/// Holds the HDF5 lock and silences HDF5's automatic error printing (errors are reported
+/// through exceptions instead) for its scope.
+class Hdf5Lock {
+public:
+    Hdf5Lock() : lock_(hdf5_mutex()) {
+        H5Eget_auto2(H5E_DEFAULT, &saved_function_, &saved_data_);
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    }
+    ~Hdf5Lock() { H5Eset_auto2(H5E_DEFAULT, saved_function_, saved_data_); }
+    Hdf5Lock(const Hdf5Lock&) = delete;
+    Hdf5Lock& operator=(const Hdf5Lock&) = delete;
+
+private:
+    std::lock_guard<std::recursive_mutex> lock_;
+    H5E_auto2_t saved_function_ = nullptr;
+    void* saved_data_ = nullptr;
+};
+
+/// Owns one HDF5 identifier and closes it with the matching H5?close function.
+class Handle {
+public:
+    using Closer = herr_t (*)(hid_t);
+    Handle() = default;
+    Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+    Handle(Handle&& other) noexcept
+        : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
+    Handle& operator=(Handle&& other) noexcept {
+        if (this != &other) {
+            reset();
+            id_ = std::exchange(other.id_, H5I_INVALID_HID);
+            closer_ = other.closer_;
+        }
+        return *this;
+    }
+    ~Handle() { reset(); }
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+
+    hid_t get() const { return id_; }
+    bool valid() const { return id_ >= 0; }
+    /// Closes the identifier; returns the close function's status (0 when nothing was open).
+    herr_t reset() {
+        herr_t status = 0;
+        if (id_ >= 0 && closer_ != nullptr) status = closer_(id_);
+        id_ = H5I_INVALID_HID;
+        return status;
+    }
+
+private:
+    hid_t id_ = H5I_INVALID_HID;
+    Closer closer_ = nullptr;
+};
+
+/// Memory and file (little-endian) types of the numbers this module writes.
+template <typename T>
+struct H5Types;
+template <>
+struct H5Types<double> {
+    static hid_t memory() { return H5T_NATIVE_DOUBLE; }
+    static hid_t file() { return H5T_IEEE_F64LE; }
+};
+template <>
+struct H5Types<std::int8_t> {
+    static hid_t memory() { return H5T_NATIVE_INT8; }
+    static hid_t file() { return H5T_STD_I8LE; }
+};
+template <>
+struct H5Types<std::int32_t> {
+    static hid_t memory() { return H5T_NATIVE_INT32; }
+    static hid_t file() { return H5T_STD_I32LE; }
+};
+template <>
+struct H5Types<std::int64_t> {
+    static hid_t memory() { return H5T_NATIVE_INT64; }
+    static hid_t file() { return H5T_STD_I64LE; }
+};
+template <>
+struct H5Types<std::uint64_t> {
+    static hid_t memory() { return H5T_NATIVE_UINT64; }
+    static hid_t file() { return H5T_STD_U64LE; }
+};
+
+herr_t collect_error(unsigned /*position*/, const H5E_error2_t* error, void* messages) {
+    if (error->desc != nullptr && error->desc[0] != '\0') {
+        static_cast<std::vector<std::string>*>(messages)->emplace_back(error->desc);
+    }
+    return 0;
+}
+
+/// HDF5's explanation of the last failure (outermost and innermost message), and clears it.
+std::string hdf5_error_detail() {
+    std::vector<std::string> messages;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &messages);
+    H5Eclear2(H5E_DEFAULT);
+    if (messages.empty()) return {};
+    if (messages.size() == 1) return messages.front();
+    return messages.front() + " (" + messages.back() + ")";
+}
+
+/// Smallest prime ≥ n (HDF5 asks for a prime number of chunk-cache slots).
+std::size_t next_prime(std::size_t n) {
+    auto is_prime = [](std::size_t value) {
+        if (value < 2) return false;
+        for (std::size_t divisor = 2; divisor * divisor <= value; ++divisor) {
+            if (value % divisor == 0) return false;
+        }
+        return true;
+    };
+    while (!is_prime(n)) ++n;
+    return n;
+}
+
+std::string utc_timestamp() {
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    std::array<char, 32> text{};
+    std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text.data();
+}
+
+template <std::size_t N>
+std::vector<std::string> names_of(const std::array<std::string_view, N>& names) {
+    return {names.begin(), names.end()};
+}
+
+std::vector<std::string> role_name_list() {
+    std::vector<std::string> names;
+    for (int r = 0; r < kRoleCount; ++r) names.emplace_back(to_string(static_cast<Role>(r)));
+    return names;
+}
+std::vector<std::string> tie_type_name_list() {
+    std::vector<std::string> names;
+    for (int t = 0; t < kTieTypeCount; ++t) {
+        names.emplace_back(to_string(static_cast<TieType>(t)));
+    }
+    return names;
+}
+std::vector<std::string> expertise_name_list() {
+    std::vector<std::string> names;
+    for (int e = 0; e < kExpertiseCount; ++e) {
+        names.emplace_back(to_string(static_cast<Expertise>(e)));
+    }
+    return names;
+}
+
+/// Checked HDF5 operations on one file; failures throw RuntimeFailure naming the file and
+/// the object. Callers hold the Hdf5Lock.
+class Io {
+public:
+    explicit Io(std::string file_label) : label_(std::move(file_label)) {}
+
+    [[noreturn]] void fail(const std::string& what) const {
+        const std::string detail = hdf5_error_detail();
+        throw RuntimeFailure(fmt::format("cannot write results file {}: {}{}", label_, what,
+                                         detail.empty() ? "" : ": " + detail));
+    }
+    hid_t check(hid_t id, const std::string& what) const {
+        if (id < 0) fail(what);
+        return id;
+    }
+    void check_status(herr_t status, const std::string& what) const {
+        if (status < 0) fail(what);
+    }
+
+    /// Full HDF5 path of child `name` of `parent`, for messages.
+    static std::string child_path(hid_t parent, const std::string& name) {
+        std::array<char, 512> buffer{};
+        const ssize_t length = H5Iget_name(parent, buffer.data(), buffer.size());
+        std::string base = length > 0 ? std::string(buffer.data()) : std::string();
+        if (base.empty() || base.back() != '/') base += '/';
+        return base + name;
+    }
+
+    Handle group(hid_t parent, const std::string& name) const {
+        return {check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      "cannot create group " + child_path(parent, name)),
+                H5Gclose};
+    }
+
+    Handle string_type() const {
+        Handle type(check(H5Tcopy(H5T_C_S1), "cannot create a string type"), H5Tclose);
+        check_status(H5Tset_size(type.get(), H5T_VARIABLE), "cannot create a string type");
+        check_status(H5Tset_cset(type.get(), H5T_CSET_UTF8), "cannot create a string type");
+        return type;
+    }
+
+    /// Scalar variable-length UTF-8 string attribute.
+    void attribute(hid_t object, const std::string& name, const std::string& value) const {
+        const std::string what = "cannot write attribute " + child_path(object, name);
+        const Handle type = string_type();
+        const Handle space(check(H5Screate(H5S_SCALAR), what), H5Sclose);
+        const Handle attribute(check(H5Acreate2(object, name.c_str(), type.get(), space.get(),
+                                                H5P_DEFAULT, H5P_DEFAULT),
+                                     what),
+                               H5Aclose);
+        const char* text = value.c_str();
+        check_status(H5Awrite(attribute.get(), type.get(), &text), what);
+    }
+
+    /// 1-D attribute of variable-length UTF-8 strings (at least one).
+    void attribute(hid_t object, const std::string& name,
+                   const std::vector<std::string>& values) const {
+        const std::string what = "cannot write attribute " + child_path(object, name);
+        const Handle type = string_type();
+        const hsize_t size = values.size();
+        const Handle space(check(H5Screate_simple(1, &size, nullptr), what), H5Sclose);
+        const Handle attribute(check(H5Acreate2(object, name.c_str(), type.get(), space.get(),
+                                                H5P_DEFAULT, H5P_DEFAULT),
+                                     what),
+                               H5Aclose);
+        std::vector<const char*> texts;
+        for (const auto& value : values) texts.push_back(value.c_str());
+        check_status(H5Awrite(attribute.get(), type.get(), texts.data()), what);
+    }
+
+    /// Scalar numeric attribute.
+    template <typename T>
+    void attribute(hid_t object, const std::string& name, T value) const {
+        const std::string what = "cannot write attribute " + child_path(object, name);
+        const Handle space(check(H5Screate(H5S_SCALAR), what), H5Sclose);
+        const Handle attribute(check(H5Acreate2(object, name.c_str(), H5Types<T>::file(),
+                                                space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                     what),
+                               H5Aclose);
+        check_status(H5Awrite(attribute.get(), H5Types<T>::memory(), &value), what);
+    }
+
+    /// Creation properties of a fixed-size dataset of `dims`: chunked and compressed (shuffle
+    /// + deflate) when large enough and compression is on, else contiguous.
+    Handle fixed_layout(std::span<const hsize_t> dims, int level, const std::string& what) const {
+        Handle properties(check(H5Pcreate(H5P_DATASET_CREATE), what), H5Pclose);
+        std::size_t elements = 1;
+        for (hsize_t dim : dims) elements *= static_cast<std::size_t>(dim);
+        if (level > 0 && elements >= kCompressMinElements) {
+            std::vector<hsize_t> chunk(dims.begin(), dims.end());
+            // Rows of a matrix stay whole; the first axis is cut to about kColumnChunk elements.
+            hsize_t row_elements = 1;
+            for (std::size_t d = 1; d < chunk.size(); ++d) row_elements *= chunk[d];
+            chunk[0] = std::clamp<hsize_t>(kColumnChunk / row_elements, 1, chunk[0]);
+            check_status(H5Pset_chunk(properties.get(), static_cast<int>(chunk.size()),
+                                      chunk.data()),
+                         what);
+            compress(properties.get(), level, what);
+        }
+        return properties;
+    }
+
+    void compress(hid_t properties, int level, const std::string& what) const {
+        if (level <= 0) return;
+        check_status(H5Pset_shuffle(properties), what);
+        check_status(H5Pset_deflate(properties, static_cast<unsigned>(level)), what);
+    }
+
+    /// Fixed-size numeric dataset of shape `dims` from row-major `values`.
+    template <typename T>
+    void dataset(hid_t parent, const std::string& name, std::span<const hsize_t> dims,
+                 std::span<const T> values, int level) const {
+        const std::string what = "cannot write dataset " + child_path(parent, name);
+        const Handle space(
+            check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), what),
+            H5Sclose);
+        const Handle properties = fixed_layout(dims, level, what);
+        const Handle data(check(H5Dcreate2(parent, name.c_str(), H5Types<T>::file(), space.get(),
+                                           H5P_DEFAULT, properties.get(), H5P_DEFAULT),
+                                what),
+                          H5Dclose);
+        if (!values.empty()) {
+            check_status(H5Dwrite(data.get(), H5Types<T>::memory(), H5S_ALL, H5S_ALL,
+                                  H5P_DEFAULT, values.data()),
+                         what);
+        }
+    }
+
+    /// Fixed-size 1-D numeric dataset.
+    template <typename T>
+    void column(hid_t parent, const std::string& name, std::span<const T> values,
+                int level) const {
+        const std::array<hsize_t, 1> dims{values.size()};
+        dataset<T>(parent, name, dims, values, level);
+    }
+
+    /// Fixed-size 1-D dataset of variable-length UTF-8 strings.
+    void string_column(hid_t parent, const std::string& name,
+                       const std::vector<std::string>& values) const {
+        const std::string what = "cannot write dataset " + child_path(parent, name);
+        const Handle type = string_type();
+        const hsize_t size = values.size();
+        const Handle space(check(H5Screate_simple(1, &size, nullptr), what), H5Sclose);
+        const Handle data(check(H5Dcreate2(parent, name.c_str(), type.get(), space.get(),
+                                           H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                                what),
+                          H5Dclose);
+        std::vector<const char*> texts;
+        for (const auto& value : values) texts.push_back(value.c_str());
+        if (!texts.empty()) {
+            check_status(
+                H5Dwrite(data.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()),
+                what);
+        }
+    }
+
+    /// Extendible dataset: `rows` × 0 (2-D, rows > 0) or 0 (1-D, rows == 0), growing along
+    /// the agent axis; chunked, optionally compressed, with fill value `fill`.
+    template <typename T>
+    Handle extendible(hid_t parent, const std::string& name, hsize_t rows, hsize_t chunk_rows,
+                      hsize_t chunk_agents, T fill, int level, std::size_t cache_bytes) const {
+        const std::string what = "cannot create dataset " + child_path(parent, name);
+        const bool matrix = rows > 0;
+        const std::array<hsize_t, 2> dims = matrix ? std::array<hsize_t, 2>{rows, 0}
+                                                   : std::array<hsize_t, 2>{0, 0};
+        const std::array<hsize_t, 2> max_dims =
+            matrix ? std::array<hsize_t, 2>{rows, H5S_UNLIMITED}
+                   : std::array<hsize_t, 2>{H5S_UNLIMITED, 0};
+        const std::array<hsize_t, 2> chunk = matrix ? std::array<hsize_t, 2>{chunk_rows,
+                                                                             chunk_agents}
+                                                    : std::array<hsize_t, 2>{chunk_agents, 0};
+        const int rank = matrix ? 2 : 1;
+        const Handle space(check(H5Screate_simple(rank, dims.data(), max_dims.data()), what),
+                           H5Sclose);
+        const Handle create(check(H5Pcreate(H5P_DATASET_CREATE), what), H5Pclose);
+        check_status(H5Pset_chunk(create.get(), rank, chunk.data()), what);
+        check_status(H5Pset_fill_value(create.get(), H5Types<T>::memory(), &fill), what);
+        compress(create.get(), level, what);
+        const Handle access(check(H5Pcreate(H5P_DATASET_ACCESS), what), H5Pclose);
+        if (cache_bytes > 0) {
+            std::size_t chunk_bytes = sizeof(T);
+            for (int d = 0; d < rank; ++d) chunk_bytes *= static_cast<std::size_t>(chunk[d]);
+            const std::size_t slots = next_prime(100 * (cache_bytes / chunk_bytes + 1));
+            check_status(H5Pset_chunk_cache(access.get(), slots, cache_bytes, 1.0), what);
+        }
+        return {check(H5Dcreate2(parent, name.c_str(), H5Types<T>::file(), space.get(),
+                                 H5P_DEFAULT, create.get(), access.get()),
+                      what),
+                H5Dclose};
+    }
+
+    /// Grows a 1-D extendible dataset from `old_size` by `values`.
+    template <typename T>
+    void append(hid_t data, hsize_t old_size, std::span<const T> values,
+                const std::string& what) const {
+        if (values.empty()) return;
+        const hsize_t new_size = old_size + values.size();
+        check_status(H5Dset_extent(data, &new_size), what);
+        const Handle file_space(check(H5Dget_space(data), what), H5Sclose);
+        const hsize_t count = values.size();
+        check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &old_size, nullptr,
+                                         &count, nullptr),
+                     what);
+        const Handle memory_space(check(H5Screate_simple(1, &count, nullptr), what), H5Sclose);
+        check_status(H5Dwrite(data, H5Types<T>::memory(), memory_space.get(), file_space.get(),
+                              H5P_DEFAULT, values.data()),
+                     what);
+    }
+
+    /// Sets the agent extent of a 2-D extendible dataset and writes row `row` (all agents).
+    void write_row(hid_t data, hsize_t rows, hsize_t row, std::span<const double> values,
+                   const std::string& what) const {
+        const std::array<hsize_t, 2> extent{rows, values.size()};
+        check_status(H5Dset_extent(data, extent.data()), what);
+        if (values.empty()) return;
+        const Handle file_space(check(H5Dget_space(data), what), H5Sclose);
+        const std::array<hsize_t, 2> start{row, 0};
+        const std::array<hsize_t, 2> count{1, values.size()};
+        check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(),
+                                         nullptr, count.data(), nullptr),
+                     what);
+        const hsize_t size = values.size();
+        const Handle memory_space(check(H5Screate_simple(1, &size, nullptr), what), H5Sclose);
+        check_status(H5Dwrite(data, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                              H5P_DEFAULT, values.data()),
+                     what);
+    }
+
+private:
+    std::string label_;
+};
+
+/// Throws InputError when an arm name cannot name an HDF5 group of its own.
+void check_arm_names(const Provenance& provenance) {
+    std::set<std::string> seen;
+    for (const auto& name : provenance.arm_names) {
+        std::string problem;
+        if (name.empty()) {
+            problem = "an arm name may not be empty";
+        } else if (name == "." || name.find('/') != std::string::npos) {
+            problem = "an arm name may not be '.' or contain '/'";
+        } else if (name == kAllPatientsGroup) {
+            problem = "'all_patients' is reserved for the aggregates over all patients";
+        } else if (!seen.insert(name).second) {
+            problem = "two arms have the same name";
+        }
+        if (!problem.empty()) {
+            throw InputError(fmt::format("{}: arms: arm '{}': {}", provenance.scenario_path, name,
+                                         problem));
+        }
+    }
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string joined;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (i > 0) joined += '\n';
+        joined += lines[i];
+    }
+    return joined;
+}
+
+}  // namespace
+
+namespace detail {
+
+/// State shared by the writer and its replicate recorders. Guarded by the HDF5 lock.
+struct TrialFile {
+    std::filesystem::path path;
+    std::filesystem::path temporary;
+    RecordingOptions options;
+    int weeks = 0;
+    std::vector<std::string> arm_names;
+    int control_arm = kNone;
+    Io io{""};
+    Handle file;
+    bool closed = false;    ///< finished or abandoned: no more writing
+    bool finished = false;  ///< renamed to the final path
+    std::set<int> begun;
+    std::set<int> open;        ///< begun, recorder alive, not finished
+    std::set<int> abandoned;   ///< recorder destroyed or failed before finishing
+
+    /// Closes the file and deletes the temporary; never throws. Caller holds the lock.
+    void abandon() noexcept {
+        closed = true;
+        file.reset();
+        H5Eclear2(H5E_DEFAULT);
+        std::error_code ignored;
+        std::filesystem::remove(temporary, ignored);
+    }
+
+    void require_open(const char* operation) const {
+        if (closed) {
+            throw std::logic_error(fmt::format("results file '{}': {} after the writer was {}",
+                                               path.string(), operation,
+                                               finished ? "finished" : "abandoned"));
+        }
+    }
+};
+
+/// One replicate being recorded.
+struct ReplicateState {
+    std::shared_ptr<TrialFile> file;
+    int replicate = 0;
+    std::uint64_t seed = 0;
+    bool finished = false;
+    bool failed = false;  ///< an exception left the group incomplete
+    int next_week = 0;
+
+    Handle group;
+    Handle trajectories;
+    Handle ties;
+
+    /// aggregates[week][g]: g = arm index, then all patients.
+    std::vector<std::vector<PatientAggregates>> aggregates;
+
+    /// Distress of each agent at the first week it was recorded (by id).
+    std::vector<double> initial_distress;
+    /// Per-patient table, captured at week T.
+    std::vector<std::int32_t> patient_id, patient_arm, patient_recovered_week;
+    std::vector<double> patient_initial_distress, patient_final_distress;
+
+    /// Trajectories: the weeks with a row, the sample (ascending ids), how many agents have
+    /// been considered for it, and the datasets (created at the first trajectory week).
+    std::vector<int> trajectory_weeks;
+    std::size_t next_row = 0;
+    std::size_t agents_considered = 0;
+    std::vector<AgentId> sample;
+    std::size_t sample_written = 0;
+    Handle agent_id, role, arm, created_week;
+    std::array<Handle, kVariableCount> values;
+
+    ~ReplicateState() {
+        const Hdf5Lock lock;
+        close_handles();
+        if (!finished) {
+            file->open.erase(replicate);
+            file->abandoned.insert(replicate);
+        }
+    }
+
+    void close_handles() {
+        for (auto& handle : values) handle.reset();
+        agent_id.reset();
+        role.reset();
+        arm.reset();
+        created_week.reset();
+        ties.reset();
+        trajectories.reset();
+        group.reset();
+    }
+
+    std::string label() const { return fmt::format("replicate {}", replicate); }
+
+    /// Creates the trajectory datasets, sized for `initial_agents` sampled agents.
+    void create_trajectory_datasets(std::size_t initial_agents) {
+        const Io& io = file->io;
+        const int level = file->options.compression_level;
+        const hsize_t rows = trajectory_weeks.size();
+        const hsize_t chunk_agents =
+            std::clamp<hsize_t>(initial_agents, 64, kTrajectoryChunkAgents);
+        const double row_bytes = 8.0 * static_cast<double>(std::max<hsize_t>(initial_agents,
+                                                                               chunk_agents));
+        const hsize_t chunk_rows = std::clamp<hsize_t>(
+            static_cast<hsize_t>(kTrajectoryCacheBytes / row_bytes), 1,
+            std::min<hsize_t>(rows, kTrajectoryChunkWeeksMax));
+        // Room for one row of chunks, with headroom for agents added by programs.
+        const hsize_t columns_planned =
+            (initial_agents + initial_agents / 2 + chunk_agents) / chunk_agents * chunk_agents;
+        const auto cache_bytes = std::max<std::size_t>(
+            1024 * 1024, static_cast<std::size_t>(chunk_rows * columns_planned * 8));
+        const hid_t parent = trajectories.get();
+        agent_id = io.extendible<std::int32_t>(parent, "agent_id", 0, 0, chunk_agents, kNone,
+                                               level, 0);
+        role = io.extendible<std::int8_t>(parent, "role", 0, 0, chunk_agents, -1, level, 0);
+        io.attribute(role.get(), "names", role_name_list());
+        arm = io.extendible<std::int32_t>(parent, "arm", 0, 0, chunk_agents, kNone, level, 0);
+        created_week = io.extendible<std::int32_t>(parent, "created_week", 0, 0, chunk_agents,
+                                                   kNone, level, 0);
+        for (int v = 0; v < kVariableCount; ++v) {
+            values[static_cast<std::size_t>(v)] = io.extendible<double>(
+                parent, std::string(to_string(static_cast<Variable>(v))), rows, chunk_rows,
+                chunk_agents, kNaN, level, cache_bytes);
+        }
+    }
+
+    /// Writes the trajectory row of this week: extends the sample by agents not yet
+    /// considered, appends their metadata, writes every variable. Caller holds the lock.
+    void write_trajectory_row(const World& world, const std::vector<std::vector<double>>& rows,
+                              std::size_t first_new) {
+        const Io& io = file->io;
+        if (!agent_id.valid()) create_trajectory_datasets(sample.size());
+        const std::size_t added = sample.size() - first_new;
+        if (added > 0) {
+            std::vector<std::int32_t> ids(sample.begin() + static_cast<std::ptrdiff_t>(first_new),
+                                          sample.end());
+            std::vector<std::int8_t> roles;
+            std::vector<std::int32_t> arms, created;
+            for (AgentId id : ids) {
+                const auto i = static_cast<std::size_t>(id);
+                roles.push_back(static_cast<std::int8_t>(world.role[i]));
+                arms.push_back(world.arm[i]);
+                created.push_back(world.created_week[i]);
+            }
+            const std::string what = "cannot write the trajectory agents of " + label();
+            io.append<std::int32_t>(agent_id.get(), sample_written, ids, what);
+            io.append<std::int8_t>(role.get(), sample_written, roles, what);
+            io.append<std::int32_t>(arm.get(), sample_written, arms, what);
+            io.append<std::int32_t>(created_week.get(), sample_written, created, what);
+            sample_written = sample.size();
+        }
+        for (int v = 0; v < kVariableCount; ++v) {
+            const auto index = static_cast<std::size_t>(v);
+            io.write_row(values[index].get(), trajectory_weeks.size(), next_row, rows[index],
+                         fmt::format("cannot write trajectory {} of {}",
+                                     to_string(static_cast<Variable>(v)), label()));
+        }
+        ++next_row;
+    }
+
+    /// Writes group ties/week_WWWW with every tie of `world`. Caller holds the lock.
+    void write_tie_snapshot(int week, const World& world) {
+        const Io& io = file->io;
+        const int level = file->options.compression_level;
+        const Handle snapshot = io.group(ties.get(), fmt::format("week_{:04d}", week));
+        io.attribute<std::int32_t>(snapshot.get(), "week", week);
+        const std::size_t n = world.tie_count();
+        std::vector<std::int8_t> types(n), expertise(n);
+        for (std::size_t e = 0; e < n; ++e) {
+            types[e] = static_cast<std::int8_t>(world.tie_type[e]);
+            expertise[e] = static_cast<std::int8_t>(world.tie_expertise[e]);
+        }
+        const hid_t g = snapshot.get();
+        io.column<std::int32_t>(g, "u", world.tie_u, level);
+        io.column<std::int32_t>(g, "v", world.tie_v, level);
+        io.column<std::int8_t>(g, "type", types, level);
+        io.column<double>(g, "w", world.tie_w, level);
+        io.column<double>(g, "q", world.tie_q, level);
+        io.column<double>(g, "rho", world.tie_rho, level);
+        io.column<std::int8_t>(g, "expertise", expertise, level);
+        io.column<std::int32_t>(g, "client", world.tie_client, level);
+        io.column<std::int32_t>(g, "provider", world.tie_provider, level);
+        io.column<std::int32_t>(g, "enrolment", world.tie_enrolment, level);
+        set_names(g, "type", tie_type_name_list());
+        set_names(g, "expertise", expertise_name_list());
+    }
+
+    /// Attaches the "names" attribute to dataset `name` of `parent`.
+    void set_names(hid_t parent, const char* name, const std::vector<std::string>& names) const {
+        const Io& io = file->io;
+        const Handle data(io.check(H5Dopen2(parent, name, H5P_DEFAULT),
+                                   "cannot open dataset " + Io::child_path(parent, name)),
+                          H5Dclose);
+        io.attribute(data.get(), "names", names);
+    }
+
+    /// Writes aggregates/ and patients/. Caller holds the lock.
+    void write_summary_groups() {
+        const Io& io = file->io;
+        const int level = file->options.compression_level;
+        const auto weeks = static_cast<hsize_t>(file->weeks) + 1;
+        const Handle aggregates_group = io.group(group.get(), "aggregates");
+        std::vector<std::int32_t> week_numbers(weeks);
+        for (hsize_t w = 0; w < weeks; ++w) week_numbers[w] = static_cast<std::int32_t>(w);
+        io.column<std::int32_t>(aggregates_group.get(), "week", week_numbers, level);
+
+        const std::size_t groups = file->arm_names.size() + 1;
+        for (std::size_t g = 0; g < groups; ++g) {
+            const bool is_arm = g + 1 < groups;
+            const Handle arm_group =
+                io.group(aggregates_group.get(), is_arm ? file->arm_names[g] : kAllPatientsGroup);
+            const hid_t a = arm_group.get();
+            io.attribute<std::int32_t>(a, "arm", is_arm ? static_cast<std::int32_t>(g) : kNone);
+            io.attribute<std::int8_t>(
+                a, "control", is_arm && static_cast<int>(g) == file->control_arm ? 1 : 0);
+
+            std::vector<std::int32_t> n_patients(weeks);
+            std::vector<double> share(weeks);
+            std::vector<double> ties_per_patient(weeks * kTieTypeCount);
+            std::vector<double> tie_strength(weeks * kTieTypeCount);
+            std::array<std::vector<double>, kVariableCount> summaries;
+            for (auto& summary : summaries) summary.resize(weeks * kSummaryColumns);
+            for (hsize_t w = 0; w < weeks; ++w) {
+                const PatientAggregates& week = aggregates[w][g];
+                n_patients[w] = week.n_patients;
+                share[w] = week.share_recovered;
+                for (std::size_t t = 0; t < kTieTypeCount; ++t) {
+                    ties_per_patient[w * kTieTypeCount + t] = week.ties_per_patient[t];
+                    tie_strength[w * kTieTypeCount + t] = week.mean_tie_strength[t];
+                }
+                for (std::size_t v = 0; v < kVariableCount; ++v) {
+                    const Summary& s = week.variables[v];
+                    const std::array<double, kSummaryColumns> row{s.mean, s.sd, s.q25, s.median,
+                                                                  s.q75};
+                    std::copy(row.begin(), row.end(),
+                              summaries[v].begin() + static_cast<std::ptrdiff_t>(
+                                                         w * kSummaryColumns));
+                }
+            }
+            io.column<std::int32_t>(a, "n_patients", n_patients, level);
+            io.column<double>(a, "share_recovered", share, level);
+            const std::array<hsize_t, 2> summary_dims{weeks, kSummaryColumns};
+            for (std::size_t v = 0; v < kVariableCount; ++v) {
+                const std::string name(to_string(static_cast<Variable>(v)));
+                io.dataset<double>(a, name, summary_dims, summaries[v], level);
+                set_columns(a, name, names_of(kSummaryColumnNames));
+            }
+            const std::array<hsize_t, 2> tie_dims{weeks, kTieTypeCount};
+            io.dataset<double>(a, "ties_per_patient", tie_dims, ties_per_patient, level);
+            set_columns(a, "ties_per_patient", tie_type_name_list());
+            io.dataset<double>(a, "mean_tie_strength", tie_dims, tie_strength, level);
+            set_columns(a, "mean_tie_strength", tie_type_name_list());
+        }
+
+        const Handle patients = io.group(group.get(), "patients");
+        const hid_t p = patients.get();
+        io.column<std::int32_t>(p, "id", patient_id, level);
+        io.column<std::int32_t>(p, "arm", patient_arm, level);
+        io.column<std::int32_t>(p, "recovered_week", patient_recovered_week, level);
+        io.column<double>(p, "initial_distress", patient_initial_distress, level);
+        io.column<double>(p, "final_distress", patient_final_distress, level);
+    }
+
+    void set_columns(hid_t parent, const std::string& name,
+                     const std::vector<std::string>& columns) const {
+        const Io& io = file->io;
+        const Handle data(io.check(H5Dopen2(parent, name.c_str(), H5P_DEFAULT),
+                                   "cannot open dataset " + Io::child_path(parent, name)),
+                          H5Dclose);
+        io.attribute(data.get(), "columns", columns);
+    }
+};
+
+}  // namespace detail
+
+// ---- Hdf5TrialWriter ----
+
+Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& provenance,
+                                 RecordingOptions options) {
+    if (provenance.weeks < 0) {
+        throw std::invalid_argument(
+            fmt::format("Hdf5TrialWriter: weeks must be ≥ 0, found {}", provenance.weeks));
+    }
+    validate(options, provenance.weeks);
+    check_arm_names(provenance);
+    const auto arm_count = static_cast<int>(provenance.arm_names.size());
+    if (provenance.control_arm != kNone &&
+        (provenance.control_arm < 0 || provenance.control_arm >= arm_count)) {
+        throw std::invalid_argument(fmt::format("Hdf5TrialWriter: control arm {} of {} arms",
+                                                provenance.control_arm, arm_count));
+    }
+    for (const auto& enrolment : provenance.enrolments) {
+        if (enrolment.arm < 0 || enrolment.arm >= arm_count) {
+            throw std::invalid_argument(fmt::format(
+                "Hdf5TrialWriter: enrolment of '{}' in arm {} of {} arms", enrolment.program,
+                enrolment.arm, arm_count));
+        }
+    }
+    std::sort(options.tie_snapshot_weeks.begin(), options.tie_snapshot_weeks.end());
+    options.tie_snapshot_weeks.erase(
+        std::unique(options.tie_snapshot_weeks.begin(), options.tie_snapshot_weeks.end()),
+        options.tie_snapshot_weeks.end());
+
+    file_ = std::make_shared<detail::TrialFile>();
+    detail::TrialFile& file = *file_;
+    file.path = std::move(path);
+    file.temporary = file.path;
+    file.temporary += fmt::format(".tmp-{}", static_cast<long>(getpid()));
+    file.options = std::move(options);
+    file.weeks = provenance.weeks;
+    file.arm_names = provenance.arm_names;
+    file.control_arm = provenance.control_arm;
+    file.io = Io(fmt::format("'{}'", file.path.string()));
+
+    if (file.path.has_parent_path()) {
+        std::error_code error;
+        std::filesystem::create_directories(file.path.parent_path(), error);
+        if (error) {
+            throw RuntimeFailure(fmt::format("cannot write results file '{}': cannot create "
+                                             "directory '{}': {}",
+                                             file.path.string(),
+                                             file.path.parent_path().string(), error.message()));
+        }
+    }
+
+    const Hdf5Lock lock;
+    const Io& io = file.io;
+    try {
+        file.file = Handle(io.check(H5Fcreate(file.temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT,
+                                              H5P_DEFAULT),
+                                    fmt::format("cannot create temporary file '{}'",
+                                                file.temporary.string())),
+                           H5Fclose);
+        const hid_t root = file.file.get();
+        io.attribute(root, "format", std::string("kindred-trial"));
+        io.attribute<std::int32_t>(root, "format_version", kFormatVersion);
+        io.attribute(root, "kindred_version", provenance.kindred_version);
+        io.attribute(root, "scenario_name", provenance.scenario_name);
+        io.attribute(root, "scenario_path", provenance.scenario_path);
+        io.attribute(root, "scenario_text", provenance.scenario_text);
+        io.attribute(root, "overrides", join_lines(provenance.overrides));
+        io.attribute<std::uint64_t>(root, "seed", provenance.seed);
+        io.attribute<std::int32_t>(root, "weeks", provenance.weeks);
+        io.attribute<std::int32_t>(root, "replicates", provenance.replicates);
+        io.attribute(root, "created", utc_timestamp());
+
+        const Handle parameters = io.group(root, "parameters");
+        for (const ParameterInfo& info : parameter_table()) {
+            const double value = info.get(provenance.params);
+            if (info.integer) {
+                io.attribute<std::int64_t>(parameters.get(), std::string(info.name),
+                                           static_cast<std::int64_t>(std::llround(value)));
+            } else {
+                io.attribute<double>(parameters.get(), std::string(info.name), value);
+            }
+        }
+
+        const Handle arms = io.group(root, "arms");
+        io.string_column(arms.get(), "name", provenance.arm_names);
+        std::vector<std::int8_t> control(provenance.arm_names.size(), 0);
+        if (provenance.control_arm != kNone) {
+            control[static_cast<std::size_t>(provenance.control_arm)] = 1;
+        }
+        io.column<std::int8_t>(arms.get(), "control", control, 0);
+        const Handle enrolments = io.group(arms.get(), "enrolments");
+        std::vector<std::int32_t> enrolment_arm, start_week, end_week;
+        std::vector<std::string> program;
+        for (const auto& enrolment : provenance.enrolments) {
+            enrolment_arm.push_back(enrolment.arm);
+            program.push_back(enrolment.program);
+            start_week.push_back(enrolment.start_week);
+            end_week.push_back(enrolment.end_week);
+        }
+        io.column<std::int32_t>(enrolments.get(), "arm", enrolment_arm, 0);
+        io.string_column(enrolments.get(), "program", program);
+        io.column<std::int32_t>(enrolments.get(), "start_week", start_week, 0);
+        io.column<std::int32_t>(enrolments.get(), "end_week", end_week, 0);
+    } catch (...) {
+        file.abandon();
+        throw;
+    }
+}
+
+Hdf5TrialWriter::~Hdf5TrialWriter() {
+    if (!file_ || file_->finished) return;
+    const Hdf5Lock lock;
+    file_->abandon();
+}
+
+const std::filesystem::path& Hdf5TrialWriter::path() const { return file_->path; }
+
+const std::filesystem::path& Hdf5TrialWriter::temporary_path() const {
+    return file_->temporary;
+}
+
+ReplicateRecorder Hdf5TrialWriter::begin_replicate(int replicate, std::uint64_t seed) {
+    detail::TrialFile& file = *file_;
+    const Hdf5Lock lock;
+    file.require_open("begin_replicate()");
+    if (replicate < 0) {
+        throw std::invalid_argument(fmt::format("begin_replicate: replicate {} < 0", replicate));
+    }
+    if (!file.begun.insert(replicate).second) {
+        throw RuntimeFailure(fmt::format("cannot write results file '{}': replicate {} was "
+                                         "already recorded",
+                                         file.path.string(), replicate));
+    }
+    auto state = std::make_unique<detail::ReplicateState>();
+    state->file = file_;
+    state->replicate = replicate;
+    state->seed = seed;
+    file.open.insert(replicate);
+    state->aggregates.reserve(static_cast<std::size_t>(file.weeks) + 1);
+
+    const Io& io = file.io;
+    state->group = io.group(file.file.get(), fmt::format("replicate_{:03d}", replicate));
+    io.attribute<std::int32_t>(state->group.get(), "replicate", replicate);
+    io.attribute<std::uint64_t>(state->group.get(), "seed", seed);
+    state->ties = io.group(state->group.get(), "ties");
+    if (file.options.trajectories) {
+        state->trajectory_weeks = trajectory_weeks(file.weeks, file.options.every_weeks);
+        state->trajectories = io.group(state->group.get(), "trajectories");
+        const hid_t t = state->trajectories.get();
+        io.attribute<std::int32_t>(t, "every_weeks", file.options.every_weeks);
+        io.attribute<double>(t, "agent_fraction", file.options.agent_fraction);
+        std::vector<std::string> roles;
+        for (Role role : file.options.roles) roles.emplace_back(to_string(role));
+        io.attribute(t, "roles", roles.empty() ? role_name_list() : roles);
+        io.column<std::int32_t>(t, "week", state->trajectory_weeks, 0);
+    }
+    return ReplicateRecorder(std::move(state));
+}
+
+void Hdf5TrialWriter::finish() {
+    detail::TrialFile& file = *file_;
+    const Hdf5Lock lock;
+    file.require_open("finish()");
+    const auto describe = [](const std::set<int>& replicates) {
+        std::string text;
+        for (int r : replicates) text += (text.empty() ? "" : ", ") + std::to_string(r);
+        return text;
+    };
+    if (!file.open.empty() || !file.abandoned.empty()) {
+        std::set<int> incomplete = file.open;
+        incomplete.insert(file.abandoned.begin(), file.abandoned.end());
+        throw RuntimeFailure(fmt::format("cannot write results file '{}': replicate(s) {} "
+                                         "were begun but not finished",
+                                         file.path.string(), describe(incomplete)));
+    }
+    const Io& io = file.io;
+    io.check_status(H5Fflush(file.file.get(), H5F_SCOPE_GLOBAL), "cannot flush the file");
+    const ssize_t open_objects = H5Fget_obj_count(file.file.get(), H5F_OBJ_ALL);
+    if (open_objects != 1) {
+        throw std::logic_error(fmt::format("results file '{}': {} HDF5 objects still open at "
+                                           "finish()",
+                                           file.path.string(), open_objects - 1));
+    }
+    io.check_status(file.file.reset(), "cannot close the file");
+    file.closed = true;
+    std::error_code error;
+    std::filesystem::rename(file.temporary, file.path, error);
+    if (error) {
+        throw RuntimeFailure(fmt::format("cannot write results file '{}': cannot rename '{}' "
+                                         "to it: {}",
+                                         file.path.string(), file.temporary.string(),
+                                         error.message()));
+    }
+    file.finished = true;
+}
+
+// ---- ReplicateRecorder ----
+
+ReplicateRecorder::ReplicateRecorder(std::unique_ptr<detail::ReplicateState> state)
+    : state_(std::move(state)) {}
+ReplicateRecorder::ReplicateRecorder(ReplicateRecorder&&) noexcept = default;
+ReplicateRecorder& ReplicateRecorder::operator=(ReplicateRecorder&&) noexcept = default;
+ReplicateRecorder::~ReplicateRecorder() = default;
+
+int ReplicateRecorder::replicate() const { return state_->replicate; }
+
+void ReplicateRecorder::record(const Simulation& sim) {
+    record(sim.week(), sim.world(), sim.flows());
+}
+
+void ReplicateRecorder::record(int week, const World& world, const Flows& flows) {
+    detail::ReplicateState& state = *state_;
+    detail::TrialFile& file = *state.file;
+    if (state.finished || state.failed) {
+        throw std::logic_error(fmt::format("results file '{}': record() on {} after it was {}",
+                                           file.path.string(), state.label(),
+                                           state.finished ? "finished" : "left incomplete"));
+    }
+    if (week != state.next_week || week > file.weeks) {
+        throw std::invalid_argument(fmt::format(
+            "results file '{}': {}: record() for week {}, expected week {} (weeks 0 … {} in "
+            "order)",
+            file.path.string(), state.label(), week, state.next_week, file.weeks));
+    }
+
+    // Everything that does not touch the file is computed before taking the lock.
+    auto aggregates =
+        aggregate_patients(week, world, flows, static_cast<int>(file.arm_names.size()));
+    const std::size_t n = world.agent_count();
+    state.initial_distress.resize(n, kNaN);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (std::isnan(state.initial_distress[i])) {
+            state.initial_distress[i] = world.state.distress[i];
+        }
+    }
+
+    const bool trajectory_row =
+        file.options.trajectories && is_trajectory_week(week, file.weeks, file.options.every_weeks);
+    std::vector<std::vector<double>> rows;
+    const std::size_t first_new = state.sample.size();
+    if (trajectory_row) {
+        for (std::size_t i = state.agents_considered; i < n; ++i) {
+            if (in_trajectory_sample(static_cast<AgentId>(i), world.role[i], state.seed,
+                                     static_cast<std::uint64_t>(state.replicate), file.options)) {
+                state.sample.push_back(static_cast<AgentId>(i));
+            }
+        }
+        state.agents_considered = n;
+        rows.resize(kVariableCount);
+        for (int v = 0; v < kVariableCount; ++v) {
+            const auto values = variable_values(static_cast<Variable>(v), world, flows);
+            auto& row = rows[static_cast<std::size_t>(v)];
+            row.reserve(state.sample.size());
+            for (AgentId id : state.sample) row.push_back(values[static_cast<std::size_t>(id)]);
+        }
+    }
+    const auto& snapshots = file.options.tie_snapshot_weeks;
+    const bool snapshot = std::binary_search(snapshots.begin(), snapshots.end(), week);
+
+    {
+        const Hdf5Lock lock;
+        file.require_open("record()");
+        state.failed = true;
+        if (trajectory_row) state.write_trajectory_row(world, rows, first_new);
+        if (snapshot) state.write_tie_snapshot(week, world);
+        state.failed = false;
+    }
+
+    state.aggregates.push_back(std::move(aggregates));
+    if (week == file.weeks) {
+        for (std::size_t i = 0; i < n; ++i) {
+            if (world.role[i] != Role::patient) continue;
+            state.patient_id.push_back(static_cast<std::int32_t>(i));
+            state.patient_arm.push_back(world.arm[i]);
+            state.patient_recovered_week.push_back(world.recovered_week[i]);
+            state.patient_initial_distress.push_back(state.initial_distress[i]);
+            state.patient_final_distress.push_back(world.state.distress[i]);
+        }
+    }
+    ++state.next_week;
+}
+
+void ReplicateRecorder::finish() {
+    detail::ReplicateState& state = *state_;
+    detail::TrialFile& file = *state.file;
+    if (state.finished || state.failed || state.next_week != file.weeks + 1) {
+        throw std::logic_error(fmt::format(
+            "results file '{}': finish() on {} {}", file.path.string(), state.label(),
+            state.finished ? "twice"
+                           : fmt::format("after weeks 0 … {} of 0 … {}", state.next_week - 1,
+                                         file.weeks)));
+    }
+    const Hdf5Lock lock;
+    file.require_open("ReplicateRecorder::finish()");
+    state.failed = true;
+    state.write_summary_groups();
+    state.close_handles();
+    state.failed = false;
+    state.finished = true;
+    file.open.erase(state.replicate);
+}
+
+}  // namespace kindred

@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - environment problem, not a model probl
     sys.exit("kindred_reference: PyYAML is missing (apt-get install -y python3-yaml)")
 
 
-class ReferenceError(Exception):
+class ReferenceInputError(Exception):
     """A scenario or model the reference cannot (or must not) run."""
 
 
@@ -232,17 +232,17 @@ class World:
         self.ties = ties  # kept in creation order
         for n, ag in enumerate(agents):
             if ag.id != n:
-                raise ReferenceError(f"agent ids must be 0..N-1 in order (row {n} has id {ag.id})")
+                raise ReferenceInputError(f"agent ids must be 0..N-1 in order (row {n} has id {ag.id})")
         seen = set()
         for e in ties:
             if e.u == e.v:
-                raise ReferenceError(f"self-tie on agent {e.u}")
+                raise ReferenceInputError(f"self-tie on agent {e.u}")
             if not (0 <= e.u < len(agents) and 0 <= e.v < len(agents)):
-                raise ReferenceError(f"tie {e.u}-{e.v} names an unknown agent")
+                raise ReferenceInputError(f"tie {e.u}-{e.v} names an unknown agent")
             if e.natural:
                 key = (e.u, e.v)
                 if key in seen:
-                    raise ReferenceError(f"second natural tie for pair {key}")
+                    raise ReferenceInputError(f"second natural tie for pair {key}")
                 seen.add(key)
 
     def new_agent(self, role: str, week: int) -> int:
@@ -324,7 +324,7 @@ def start_enrolment(world: World, enr: Enrolment, week: int) -> None:
         elif el.kind == "activate":
             pass  # no new tie; see activation_rates()
         else:  # pragma: no cover - validated at load
-            raise ReferenceError(f"unknown element {el.kind}")
+            raise ReferenceInputError(f"unknown element {el.kind}")
 
 
 def end_enrolment(world: World, enr: Enrolment) -> None:
@@ -622,12 +622,12 @@ def simulate(world: World, enrolments: List[Enrolment], weeks: int, P: Dict[str,
 def check_deterministic(P: Dict[str, float], enrolments: List[Enrolment]) -> None:
     for name in ("sigma", "p_event", "phi"):
         if P[name] != 0:
-            raise ReferenceError(f"{name} = {P[name]}: the reference runs deterministic mode only "
+            raise ReferenceInputError(f"{name} = {P[name]}: the reference runs deterministic mode only "
                                  f"(set {name}: 0 in the scenario's parameters)")
     for enr in enrolments:
         for el in enr.program.delivery:
             if el.kind in ("volunteer", "peer_worker") and el.persist_probability not in (0.0, 1.0):
-                raise ReferenceError(
+                raise ReferenceInputError(
                     f"program {enr.program.name} (arm {enr.arm}): persist_probability "
                     f"{el.persist_probability} is random; the reference needs 0 or 1")
 
@@ -644,32 +644,32 @@ ARM_ONLY_OVERRIDES = ("persist_probability", "a_w", "a_q")
 
 def _num(x, what: str, lo: float = None, hi: float = None) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise ReferenceError(f"{what}: expected a number, found {x!r}")
+        raise ReferenceInputError(f"{what}: expected a number, found {x!r}")
     x = float(x)
     if (lo is not None and x < lo) or (hi is not None and x > hi):
-        raise ReferenceError(f"{what}: {x} outside [{lo}, {hi}]")
+        raise ReferenceInputError(f"{what}: {x} outside [{lo}, {hi}]")
     return x
 
 
 def _int(x, what: str, lo: int = None) -> int:
     if isinstance(x, bool) or not isinstance(x, int):
-        raise ReferenceError(f"{what}: expected an integer, found {x!r}")
+        raise ReferenceInputError(f"{what}: expected an integer, found {x!r}")
     if lo is not None and x < lo:
-        raise ReferenceError(f"{what}: {x} < {lo}")
+        raise ReferenceInputError(f"{what}: {x} < {lo}")
     return x
 
 
 def parse_reciprocity(x, what: str) -> float:
     if isinstance(x, str):
         if x not in RECIPROCITY_WORDS:
-            raise ReferenceError(f"{what}: unknown reciprocity {x!r}")
+            raise ReferenceInputError(f"{what}: unknown reciprocity {x!r}")
         return RECIPROCITY_WORDS[x]
     return _num(x, what, 0.0, 1.0)
 
 
 def parse_expertise(x, what: str) -> str:
     if x not in EXPERTISE:
-        raise ReferenceError(f"{what}: unknown expertise {x!r}")
+        raise ReferenceInputError(f"{what}: unknown expertise {x!r}")
     return x
 
 
@@ -680,12 +680,12 @@ def apply_program_field(prog: Program, key: str, val, what: str, partial_resourc
         prog.expertise = parse_expertise(val, what)
     elif key == "resources":
         if not isinstance(val, dict):
-            raise ReferenceError(f"{what}: resources must be a map")
+            raise ReferenceInputError(f"{what}: resources must be a map")
         if not partial_resources and set(val) != set(RESOURCES):
-            raise ReferenceError(f"{what}: resources must list all six: {', '.join(RESOURCES)}")
+            raise ReferenceInputError(f"{what}: resources must list all six: {', '.join(RESOURCES)}")
         for rk, rv in val.items():
             if rk not in RESOURCES:
-                raise ReferenceError(f"{what}: unknown resource {rk!r}")
+                raise ReferenceInputError(f"{what}: unknown resource {rk!r}")
             prog.resources[RESOURCES.index(rk)] = _num(rv, f"{what}.{rk}", 0.0, 1.0)
     elif key == "duration_weeks":
         prog.duration_weeks = _int(val, what, 1)
@@ -700,25 +700,25 @@ def apply_program_field(prog: Program, key: str, val, what: str, partial_resourc
     elif key == "staff_per_group":
         prog.staff_per_group = _int(val, what, 0)
     else:
-        raise ReferenceError(f"{what}: unknown program field")
+        raise ReferenceInputError(f"{what}: unknown program field")
 
 
 def load_model(path: str) -> Program:
     with open(path) as f:
         doc = yaml.safe_load(f)
     if not isinstance(doc, dict):
-        raise ReferenceError(f"{path}: a model file must be a map")
+        raise ReferenceInputError(f"{path}: a model file must be a map")
     stem = os.path.splitext(os.path.basename(path))[0]
     allowed = {"name", "title", "citation", "rationale", "relationship_types", "delivery"} | set(
         PROGRAM_FIELDS)
     for key in doc:
         if key not in allowed:
-            raise ReferenceError(f"{path}: unknown key {key!r}")
+            raise ReferenceInputError(f"{path}: unknown key {key!r}")
     for key in ("name", "resources", "reciprocity", "expertise"):
         if key not in doc:
-            raise ReferenceError(f"{path}: missing {key!r}")
+            raise ReferenceInputError(f"{path}: missing {key!r}")
     if doc["name"] != stem:
-        raise ReferenceError(f"{path}: name {doc['name']!r} must equal the file stem {stem!r}")
+        raise ReferenceInputError(f"{path}: name {doc['name']!r} must equal the file stem {stem!r}")
     prog = Program(name=stem, resources=[0.0] * 6, reciprocity=1.0, expertise="none")
     for key in PROGRAM_FIELDS:
         if key in doc:
@@ -726,12 +726,12 @@ def load_model(path: str) -> Program:
     types = doc.get("relationship_types", []) or []
     for ty in types:
         if ty not in TIE_TYPES:
-            raise ReferenceError(f"{path}: unknown relationship type {ty!r}")
+            raise ReferenceInputError(f"{path}: unknown relationship type {ty!r}")
     prog.relationship_types = tuple(types)
     for n, el in enumerate(doc.get("delivery", []) or []):
         what = f"{path}: delivery[{n}]"
         if not isinstance(el, dict) or el.get("element") not in ELEMENTS:
-            raise ReferenceError(f"{what}: expected element: one of {ELEMENTS}")
+            raise ReferenceInputError(f"{what}: expected element: one of {ELEMENTS}")
         kind = el["element"]
         e = Element(kind=kind)
         okkeys = {"element"}
@@ -739,12 +739,12 @@ def load_model(path: str) -> Program:
             okkeys |= {"type"}
             e.type = el.get("type", "peer")
             if e.type not in TIE_TYPES:
-                raise ReferenceError(f"{what}: unknown tie type {e.type!r}")
+                raise ReferenceInputError(f"{what}: unknown tie type {e.type!r}")
         if kind == "activate":
             okkeys |= {"types", "a_w", "a_q"}
             e.types = tuple(el.get("types", []) or [])
             if not e.types or any(ty not in TIE_TYPES for ty in e.types):
-                raise ReferenceError(f"{what}: types must list at least one of {TIE_TYPES}")
+                raise ReferenceInputError(f"{what}: types must list at least one of {TIE_TYPES}")
             e.a_w = _num(el.get("a_w", 0.01), f"{what}.a_w", 0.0, 1.0)
             e.a_q = _num(el.get("a_q", 0.01), f"{what}.a_q", 0.0, 1.0)
         if kind in ("volunteer", "peer_worker"):
@@ -753,7 +753,7 @@ def load_model(path: str) -> Program:
                                          f"{what}.persist_probability", 0.0, 1.0)
         for key in el:
             if key not in okkeys:
-                raise ReferenceError(f"{what}: key {key!r} not allowed on a {kind} element")
+                raise ReferenceInputError(f"{what}: key {key!r} not allowed on a {kind} element")
         prog.delivery.append(e)
     return prog
 
@@ -765,7 +765,7 @@ def resolve_model(ref: str, scenario_dir: str, models_dir: Optional[str]) -> str
     else:
         path = os.path.join(models_dir or os.path.join(scenario_dir, "models"), ref + ".yaml")
     if not os.path.exists(path):
-        raise ReferenceError(f"model {ref!r}: no file {path}")
+        raise ReferenceInputError(f"model {ref!r}: no file {path}")
     return path
 
 
@@ -775,28 +775,28 @@ def load_csv_population(agents_path: str, ties_path: str, arm_names: Sequence[st
         rd = csv.DictReader(f)
         need = ["id", "role", "d", "a", "k", "s", "r", "tau", "v", "arm"]
         if rd.fieldnames != need:
-            raise ReferenceError(f"{agents_path}: header must be {','.join(need)}")
+            raise ReferenceInputError(f"{agents_path}: header must be {','.join(need)}")
         for row in rd:
             role = row["role"]
             if role not in ROLES:
-                raise ReferenceError(f"{agents_path}: unknown role {role!r}")
+                raise ReferenceInputError(f"{agents_path}: unknown role {role!r}")
             arm = row["arm"].strip() or None
             if arm is not None:
                 if role != "patient":
-                    raise ReferenceError(f"{agents_path}: arm on non-patient {row['id']}")
+                    raise ReferenceInputError(f"{agents_path}: arm on non-patient {row['id']}")
                 if arm not in arm_names:
-                    raise ReferenceError(f"{agents_path}: unknown arm {arm!r}")
+                    raise ReferenceInputError(f"{agents_path}: unknown arm {arm!r}")
             vals = {c: float(row[c]) for c in ("d", "a", "k", "s", "r", "tau", "v")}
             agents.append(Agent(id=int(row["id"]), role=role, arm=arm, created_week=0, **vals))
     ties: List[Tie] = []
     with open(ties_path, newline="") as f:
         rd = csv.DictReader(f)
         if rd.fieldnames != ["i", "j", "type", "w", "q"]:
-            raise ReferenceError(f"{ties_path}: header must be i,j,type,w,q")
+            raise ReferenceInputError(f"{ties_path}: header must be i,j,type,w,q")
         for row in rd:
             i, j = int(row["i"]), int(row["j"])
             if row["type"] not in TIE_TYPES:
-                raise ReferenceError(f"{ties_path}: unknown tie type {row['type']!r}")
+                raise ReferenceInputError(f"{ties_path}: unknown tie type {row['type']!r}")
             u, v = min(i, j), max(i, j)
             ties.append(Tie(u=u, v=v, type=row["type"], w=float(row["w"]), q=float(row["q"])))
     return World(agents, ties)
@@ -813,29 +813,37 @@ class Scenario:
 def load_scenario(path: str, models_dir: Optional[str] = None) -> Scenario:
     with open(path) as f:
         doc = yaml.safe_load(f)
+    if not isinstance(doc, dict):
+        raise ReferenceInputError(f"{path}: a scenario file must be a map")
+    for key in doc:
+        if key not in ("name", "description", "seed", "weeks", "replicates", "population",
+                       "parameters", "arms", "output"):
+            raise ReferenceInputError(f"{path}: unknown key {key!r}")
     sdir = os.path.dirname(os.path.abspath(path))
     weeks = _int(doc.get("weeks", 104), "weeks", 1)
 
     P = dict(DEFAULT_PARAMETERS)
     for name, val in (doc.get("parameters") or {}).items():
         if name not in P:
-            raise ReferenceError(f"{path}: unknown parameter {name!r}")
+            raise ReferenceInputError(f"{path}: unknown parameter {name!r}")
         P[name] = _num(val, f"parameters.{name}")
     for name in ("sigma", "p_event", "phi"):
         if (doc.get("parameters") or {}).get(name) != 0:
-            raise ReferenceError(f"{path}: parameters.{name} must be set to 0 (deterministic "
+            raise ReferenceInputError(f"{path}: parameters.{name} must be set to 0 (deterministic "
                                  f"mode is all the reference runs)")
 
     pop = doc.get("population") or {}
     if pop.get("generator") != "csv":
-        raise ReferenceError(f"{path}: the reference reads only population: {{generator: csv}}")
+        raise ReferenceInputError(f"{path}: the reference reads only population: {{generator: csv}}")
+    if set(pop) != {"generator", "agents", "ties"}:
+        raise ReferenceInputError(f"{path}: a csv population has exactly generator, agents, ties")
 
     arms = doc.get("arms") or []
     if not arms:
-        raise ReferenceError(f"{path}: at least one arm")
+        raise ReferenceInputError(f"{path}: at least one arm")
     arm_names = [a["name"] for a in arms]
     if len(set(arm_names)) != len(arm_names):
-        raise ReferenceError(f"{path}: duplicate arm names")
+        raise ReferenceInputError(f"{path}: duplicate arm names")
 
     world = load_csv_population(os.path.join(sdir, pop["agents"]), os.path.join(sdir, pop["ties"]),
                                 arm_names)
@@ -843,14 +851,17 @@ def load_scenario(path: str, models_dir: Optional[str] = None) -> Scenario:
     pending = []  # (start_week, arm order, program order, arm name, program)
     n_control = 0
     for ai, arm in enumerate(arms):
+        for key in arm:
+            if key not in ("name", "control", "share", "count", "programs"):
+                raise ReferenceInputError(f"{path}: arm {arm.get('name')}: unknown key {key!r}")
         if "share" in arm or "count" in arm:
-            raise ReferenceError(f"{path}: arm {arm['name']}: share/count not allowed with a CSV "
+            raise ReferenceInputError(f"{path}: arm {arm['name']}: share/count not allowed with a CSV "
                                  f"population (the arm column assigns patients)")
         is_control = arm.get("control", arm["name"] == "control")
         n_control += bool(is_control)
         progs = arm.get("programs") or []
         if is_control and progs:
-            raise ReferenceError(f"{path}: the control arm receives no program")
+            raise ReferenceInputError(f"{path}: the control arm receives no program")
         seen = set()
         for pi, entry in enumerate(progs):
             if isinstance(entry, str):
@@ -861,7 +872,7 @@ def load_scenario(path: str, models_dir: Optional[str] = None) -> Scenario:
                 overrides = entry
             prog = load_model(resolve_model(ref, sdir, models_dir))
             if prog.name in seen:
-                raise ReferenceError(f"{path}: arm {arm['name']} lists {prog.name} twice")
+                raise ReferenceInputError(f"{path}: arm {arm['name']} lists {prog.name} twice")
             seen.add(prog.name)
             what = f"{path}: arm {arm['name']} program {prog.name}"
             for key, val in overrides.items():
@@ -878,12 +889,12 @@ def load_scenario(path: str, models_dir: Optional[str] = None) -> Scenario:
                         if el.kind == "activate":
                             setattr(el, key, x)
                 else:
-                    raise ReferenceError(f"{what}: unknown override {key!r}")
+                    raise ReferenceInputError(f"{what}: unknown override {key!r}")
             if not 0 <= prog.start_week <= weeks - 1:
-                raise ReferenceError(f"{what}: start_week {prog.start_week} not in [0, {weeks - 1}]")
+                raise ReferenceInputError(f"{what}: start_week {prog.start_week} not in [0, {weeks - 1}]")
             pending.append((prog.start_week, ai, pi, arm["name"], prog))
     if n_control > 1:
-        raise ReferenceError(f"{path}: at most one control arm")
+        raise ReferenceInputError(f"{path}: at most one control arm")
     pending.sort(key=lambda x: x[:3])  # creation order: start week, arm order, program order
     enrolments = [Enrolment(index=n, arm=arm, program=prog, t0=t0, t1=t0 + prog.duration_weeks)
                   for n, (t0, _, _, arm, prog) in enumerate(pending)]
@@ -954,7 +965,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = ap.parse_args(argv)
     try:
         res = run_scenario(args.scenario, args.models_dir)
-    except ReferenceError as exc:
+    except ReferenceInputError as exc:
         print(f"kindred_reference: error: {exc}", file=sys.stderr)
         return 2
     save_npz(res, args.output)

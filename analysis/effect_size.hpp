@@ -1,0 +1,27 @@
+// Descriptive statistics and standardised mean differences (Hedges' g) for trial summaries.
+#pragma once
+
+#include <span>
+
+namespace kindred::analysis {
+
+/// Arithmetic mean; NaN for an empty sample.
+double mean(std::span<const double> values);
+
+/// Sample standard deviation (n − 1 denominator); NaN for fewer than two values.
+double sample_sd(std::span<const double> values);
+
+/// Hedges' g of `treated` versus `control` with its large-sample 95% confidence interval.
+struct EffectSize {
+    double g = 0.0;         ///< (mean_t − mean_c) / s_pooled · J, J = 1 − 3 / (4(n_t + n_c) − 9)
+    double se = 0.0;        ///< sqrt((n_t + n_c)/(n_t n_c) + g² / (2 (n_t + n_c)))
+    double ci_low = 0.0;    ///< g − 1.96 se
+    double ci_high = 0.0;   ///< g + 1.96 se
+};
+
+/// Hedges (1981) bias-corrected standardised mean difference. Negative g on distress means
+/// less distress than control. All fields NaN when either group has fewer than two values or
+/// the pooled standard deviation is zero.
+EffectSize hedges_g(std::span<const double> treated, std::span<const double> control);
+
+}  // namespace kindred::analysis

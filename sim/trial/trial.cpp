@@ -1,0 +1,207 @@
+// The trial runner: scenario → worlds → simulation → recorder → HDF5, plus the summary.
+#include "trial/trial.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "network/population.hpp"
+#include "output/hdf5_writer.hpp"
+
+#ifndef KINDRED_VERSION
+#define KINDRED_VERSION "unknown"
+#endif
+
+namespace kindred {
+
+std::string kindred_version() { return KINDRED_VERSION; }
+
+std::vector<Enrolment> scenario_enrolments(const ScenarioSpec& scenario) {
+    std::vector<Enrolment> enrolments;
+    for (std::size_t a = 0; a < scenario.arms.size(); ++a) {
+        for (const ProgramSpec& program : scenario.arms[a].programs) {
+            Enrolment enrolment;
+            enrolment.arm = static_cast<int>(a);
+            enrolment.program = program;
+            enrolment.start_week = program.start_week;
+            enrolment.end_week = program.start_week + program.duration_weeks;
+            enrolments.push_back(std::move(enrolment));
+        }
+    }
+    return enrolments;
+}
+
+World build_world(const ScenarioSpec& scenario, int replicate) {
+    std::vector<std::string> arm_names;
+    for (const ArmSpec& arm : scenario.arms) arm_names.push_back(arm.name);
+    const auto rep = static_cast<std::uint64_t>(replicate);
+    if (scenario.population.kind == PopulationSpec::Kind::csv) {
+        return load_csv_population(scenario.population.agents_csv, scenario.population.ties_csv,
+                                   arm_names);
+    }
+    World world = build_ego_network(scenario.population.ego, scenario.seed, rep);
+    std::vector<std::optional<double>> shares;
+    std::vector<std::optional<int>> counts;
+    for (const ArmSpec& arm : scenario.arms) {
+        shares.push_back(arm.share);
+        counts.push_back(arm.count);
+    }
+    assign_arms(world, arm_sizes(scenario.population.ego.patients, shares, counts),
+                scenario.seed, rep);
+    return world;
+}
+
+std::filesystem::path output_path(const ScenarioSpec& scenario,
+                                  const std::filesystem::path& option) {
+    if (!option.empty()) return option;
+    if (!scenario.output.path.empty()) return scenario.output.path;
+    return std::filesystem::path("results") / (scenario.name + ".h5");
+}
+
+namespace {
+
+/// Distress of each arm's patients at the summary weeks, pooled over replicates.
+struct ArmSamples {
+    std::vector<double> start, mid, end;
+    int recovered = 0;
+    int patients_total = 0;
+};
+
+void collect(std::vector<ArmSamples>& samples, const World& world,
+             std::vector<double> ArmSamples::*which) {
+    for (std::size_t i = 0; i < world.agent_count(); ++i) {
+        if (world.role[i] == Role::patient && world.arm[i] != kNone) {
+            (samples[world.arm[i]].*which).push_back(world.state.distress[i]);
+        }
+    }
+}
+
+}  // namespace
+
+TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options) {
+    const auto started = std::chrono::steady_clock::now();
+    TrialResult result;
+    result.output = output_path(scenario, options.output);
+    result.weeks = scenario.weeks;
+    result.mid_week = std::min(52, scenario.weeks);
+
+    const std::vector<Enrolment> enrolments = scenario_enrolments(scenario);
+    Provenance provenance;
+    provenance.kindred_version = kindred_version();
+    provenance.scenario_name = scenario.name;
+    provenance.scenario_path = scenario.source_path.string();
+    provenance.scenario_text = scenario.source_text;
+    provenance.overrides = scenario.overrides;
+    provenance.seed = scenario.seed;
+    provenance.weeks = scenario.weeks;
+    provenance.replicates = scenario.replicates;
+    provenance.params = scenario.params;
+    provenance.control_arm = scenario.control_arm;
+    for (const ArmSpec& arm : scenario.arms) provenance.arm_names.push_back(arm.name);
+    for (const Enrolment& e : enrolments) {
+        provenance.enrolments.push_back({e.arm, e.program.name, e.start_week, e.end_week});
+    }
+    RecordingOptions recording;
+    recording.trajectories = scenario.output.trajectories.enabled;
+    recording.every_weeks = scenario.output.trajectories.every_weeks;
+    recording.agent_fraction = scenario.output.trajectories.agent_fraction;
+    recording.roles = scenario.output.trajectories.roles;
+    recording.tie_snapshot_weeks = scenario.output.tie_snapshot_weeks;
+    recording.compression_level = scenario.output.compression_level;
+
+    Hdf5TrialWriter writer(result.output, provenance, recording);
+    std::vector<ArmSamples> samples(scenario.arms.size());
+    for (int replicate = 0; replicate < scenario.replicates; ++replicate) {
+        RunSpec spec;
+        spec.params = scenario.params;
+        spec.seed = scenario.seed;
+        spec.replicate = static_cast<std::uint64_t>(replicate);
+        spec.weeks = scenario.weeks;
+        spec.enrolments = enrolments;
+        Simulation sim(build_world(scenario, replicate), std::move(spec));
+        ReplicateRecorder recorder = writer.begin_replicate(replicate, scenario.seed);
+        for (int week = 0;; ++week) {
+            sim.begin_week();
+            recorder.record(sim);
+            if (week == 0) collect(samples, sim.world(), &ArmSamples::start);
+            if (week == result.mid_week) collect(samples, sim.world(), &ArmSamples::mid);
+            if (options.progress) options.progress(replicate, week, scenario.weeks);
+            if (week == scenario.weeks) break;
+            sim.finish_week();
+        }
+        collect(samples, sim.world(), &ArmSamples::end);
+        const World& world = sim.world();
+        for (std::size_t i = 0; i < world.agent_count(); ++i) {
+            if (world.role[i] != Role::patient || world.arm[i] == kNone) continue;
+            ++samples[world.arm[i]].patients_total;
+            if (world.recovered_week[i] != kNone) ++samples[world.arm[i]].recovered;
+        }
+        recorder.finish();
+    }
+    writer.finish();
+
+    for (std::size_t a = 0; a < scenario.arms.size(); ++a) {
+        const ArmSamples& s = samples[a];
+        ArmSummary row;
+        row.name = scenario.arms[a].name;
+        row.control = static_cast<int>(a) == scenario.control_arm;
+        row.replicates = scenario.replicates;
+        row.patients = s.patients_total / std::max(1, scenario.replicates);
+        row.mean_distress_start = analysis::mean(s.start);
+        row.mean_distress_mid = analysis::mean(s.mid);
+        row.mean_distress_end = analysis::mean(s.end);
+        row.share_recovered = s.patients_total > 0
+                                  ? static_cast<double>(s.recovered) / s.patients_total
+                                  : std::nan("");
+        if (scenario.control_arm != kNone && !row.control) {
+            const ArmSamples& c = samples[scenario.control_arm];
+            row.effect_mid = analysis::hedges_g(s.mid, c.mid);
+            row.effect_end = analysis::hedges_g(s.end, c.end);
+        } else {
+            row.effect_mid = row.effect_end = {std::nan(""), std::nan(""), std::nan(""),
+                                               std::nan("")};
+        }
+        result.arms.push_back(row);
+    }
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return result;
+}
+
+std::string format_summary(const TrialResult& result) {
+    const auto number = [](double x) { return std::isnan(x) ? std::string("-") : fmt::format("{:.3f}", x); };
+    const auto effect = [](const analysis::EffectSize& e) {
+        if (std::isnan(e.g)) return std::string("-");
+        return fmt::format("{:+.2f} [{:+.2f}, {:+.2f}]", e.g, e.ci_low, e.ci_high);
+    };
+    std::size_t name_width = 4;
+    for (const ArmSummary& arm : result.arms) name_width = std::max(name_width, arm.name.size() + 2);
+    const std::string mid = fmt::format("d@{}", result.mid_week);
+    const std::string end = fmt::format("d@{}", result.weeks);
+    const std::string g_mid = fmt::format("g@{} [95% CI]", result.mid_week);
+    const std::string g_end = fmt::format("g@{} [95% CI]", result.weeks);
+    std::string out;
+    out += fmt::format("{:<{}} {:>6} {:>6} {:>6} {:>6} {:>9}  {:<22} {:<22}\n", "arm", name_width,
+                       "n", "d@0", mid, end, "recovered", g_mid, g_end);
+    for (const ArmSummary& arm : result.arms) {
+        const std::string name = arm.control ? arm.name + " *" : arm.name;
+        out += fmt::format("{:<{}} {:>6} {:>6} {:>6} {:>6} {:>9}  {:<22} {:<22}\n", name,
+                           name_width, arm.patients, number(arm.mean_distress_start),
+                           number(arm.mean_distress_mid), number(arm.mean_distress_end),
+                           std::isnan(arm.share_recovered)
+                               ? std::string("-")
+                               : fmt::format("{:.1f}%", 100.0 * arm.share_recovered),
+                           effect(arm.effect_mid), effect(arm.effect_end));
+    }
+    const int replicates = result.arms.empty() ? 0 : result.arms.front().replicates;
+    out += fmt::format(
+        "* control arm. d@w: mean distress of the arm's patients at week w{}. g: Hedges' g of "
+        "distress versus control (negative = less distress).\n",
+        replicates > 1 ? fmt::format(", pooled over {} replicates", replicates) : "");
+    out += fmt::format("Results: {} ({:.1f} s)\n", result.output.string(), result.seconds);
+    return out;
+}
+
+}  // namespace kindred
