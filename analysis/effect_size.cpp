@@ -35,8 +35,9 @@ EffectSize hedges_g(std::span<const double> treated, std::span<const double> con
     if (!(pooled > 0.0)) return {kNaN, kNaN, kNaN, kNaN};
     const double correction = 1.0 - 3.0 / (4.0 * (nt + nc) - 9.0);
     EffectSize out;
-    out.g = (mean(treated) - mean(control)) / pooled * correction;
-    out.se = std::sqrt((nt + nc) / (nt * nc) + out.g * out.g / (2.0 * (nt + nc)));
+    const double d = (mean(treated) - mean(control)) / pooled;
+    out.g = d * correction;
+    out.se = correction * std::sqrt((nt + nc) / (nt * nc) + d * d / (2.0 * (nt + nc)));
     out.ci_low = out.g - kZ975 * out.se;
     out.ci_high = out.g + kZ975 * out.se;
     return out;

@@ -14,12 +14,13 @@ double sample_sd(std::span<const double> values);
 /// Hedges' g of `treated` versus `control` with its large-sample 95% confidence interval.
 struct EffectSize {
     double g = 0.0;         ///< (mean_t − mean_c) / s_pooled · J, J = 1 − 3 / (4(n_t + n_c) − 9)
-    double se = 0.0;        ///< sqrt((n_t + n_c)/(n_t n_c) + g² / (2 (n_t + n_c)))
+    double se = 0.0;        ///< J·sqrt((n_t + n_c)/(n_t n_c) + d² / (2 (n_t + n_c))), d = g / J
     double ci_low = 0.0;    ///< g − 1.96 se
     double ci_high = 0.0;   ///< g + 1.96 se
 };
 
-/// Hedges (1981) bias-corrected standardised mean difference. Negative g on distress means
+/// Hedges (1981) bias-corrected standardised mean difference, with the variance of
+/// Borenstein et al. (2009, Introduction to Meta-Analysis, ch. 4). Negative g on distress means
 /// less distress than control. All fields NaN when either group has fewer than two values or
 /// the pooled standard deviation is zero.
 EffectSize hedges_g(std::span<const double> treated, std::span<const double> control);

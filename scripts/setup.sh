@@ -8,7 +8,7 @@ packages=(
     libeigen3-dev libtbb-dev libyaml-cpp-dev libhdf5-dev hdf5-tools
     libcli11-dev libfmt-dev librandom123-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    python3 python3-numpy python3-h5py
+    python3 python3-numpy python3-h5py python3-yaml
     clang-format
 )
 

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
     CLI::App app{"Kindred: agent-based simulation of relationship-driven recovery"};
     app.set_version_flag("--version", kindred_version());
     app.require_subcommand(1);
+    app.fallthrough();  // --models-dir may follow the subcommand
     std::vector<std::string> model_dirs;
     app.add_option("--models-dir", model_dirs,
                    "Directory of model files, searched before $KINDRED_MODELS_PATH and the "

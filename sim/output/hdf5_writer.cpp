@@ -3,6 +3,7 @@
 // names the results file, the object and HDF5's own explanation.
 #include "output/hdf5_writer.hpp"
 
+#include <fmt/format.h>
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -11,7 +12,6 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <fmt/format.h>
 #include <limits>
 #include <mutex>
 #include <set>
@@ -46,7 +46,7 @@ std::recursive_mutex& hdf5_mutex() {
 /// Holds the HDF5 lock and silences HDF5's automatic error printing (errors are reported
 /// through exceptions instead) for its scope.
 class Hdf5Lock {
-public:
+  public:
     Hdf5Lock() : lock_(hdf5_mutex()) {
         H5Eget_auto2(H5E_DEFAULT, &saved_function_, &saved_data_);
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
@@ -55,7 +55,7 @@ public:
     Hdf5Lock(const Hdf5Lock&) = delete;
     Hdf5Lock& operator=(const Hdf5Lock&) = delete;
 
-private:
+  private:
     std::lock_guard<std::recursive_mutex> lock_;
     H5E_auto2_t saved_function_ = nullptr;
     void* saved_data_ = nullptr;
@@ -63,7 +63,7 @@ private:
 
 /// Owns one HDF5 identifier and closes it with the matching H5?close function.
 class Handle {
-public:
+  public:
     using Closer = herr_t (*)(hid_t);
     Handle() = default;
     Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
@@ -91,7 +91,7 @@ public:
         return status;
     }
 
-private:
+  private:
     hid_t id_ = H5I_INVALID_HID;
     Closer closer_ = nullptr;
 };
@@ -192,7 +192,7 @@ std::vector<std::string> expertise_name_list() {
 /// Checked HDF5 operations on one file; failures throw RuntimeFailure naming the file and
 /// the object. Callers hold the Hdf5Lock.
 class Io {
-public:
+  public:
     explicit Io(std::string file_label) : label_(std::move(file_label)) {}
 
     [[noreturn]] void fail(const std::string& what) const {
@@ -283,9 +283,8 @@ public:
             hsize_t row_elements = 1;
             for (std::size_t d = 1; d < chunk.size(); ++d) row_elements *= chunk[d];
             chunk[0] = std::clamp<hsize_t>(kColumnChunk / row_elements, 1, chunk[0]);
-            check_status(H5Pset_chunk(properties.get(), static_cast<int>(chunk.size()),
-                                      chunk.data()),
-                         what);
+            check_status(
+                H5Pset_chunk(properties.get(), static_cast<int>(chunk.size()), chunk.data()), what);
             compress(properties.get(), level, what);
         }
         return properties;
@@ -311,16 +310,15 @@ public:
                                 what),
                           H5Dclose);
         if (!values.empty()) {
-            check_status(H5Dwrite(data.get(), H5Types<T>::memory(), H5S_ALL, H5S_ALL,
-                                  H5P_DEFAULT, values.data()),
+            check_status(H5Dwrite(data.get(), H5Types<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                  values.data()),
                          what);
         }
     }
 
     /// Fixed-size 1-D numeric dataset.
     template <typename T>
-    void column(hid_t parent, const std::string& name, std::span<const T> values,
-                int level) const {
+    void column(hid_t parent, const std::string& name, std::span<const T> values, int level) const {
         const std::array<hsize_t, 1> dims{values.size()};
         dataset<T>(parent, name, dims, values, level);
     }
@@ -352,14 +350,13 @@ public:
                       hsize_t chunk_agents, T fill, int level, std::size_t cache_bytes) const {
         const std::string what = "cannot create dataset " + child_path(parent, name);
         const bool matrix = rows > 0;
-        const std::array<hsize_t, 2> dims = matrix ? std::array<hsize_t, 2>{rows, 0}
-                                                   : std::array<hsize_t, 2>{0, 0};
-        const std::array<hsize_t, 2> max_dims =
-            matrix ? std::array<hsize_t, 2>{rows, H5S_UNLIMITED}
-                   : std::array<hsize_t, 2>{H5S_UNLIMITED, 0};
-        const std::array<hsize_t, 2> chunk = matrix ? std::array<hsize_t, 2>{chunk_rows,
-                                                                             chunk_agents}
-                                                    : std::array<hsize_t, 2>{chunk_agents, 0};
+        const std::array<hsize_t, 2> dims =
+            matrix ? std::array<hsize_t, 2>{rows, 0} : std::array<hsize_t, 2>{0, 0};
+        const std::array<hsize_t, 2> max_dims = matrix ? std::array<hsize_t, 2>{rows, H5S_UNLIMITED}
+                                                       : std::array<hsize_t, 2>{H5S_UNLIMITED, 0};
+        const std::array<hsize_t, 2> chunk = matrix
+                                                 ? std::array<hsize_t, 2>{chunk_rows, chunk_agents}
+                                                 : std::array<hsize_t, 2>{chunk_agents, 0};
         const int rank = matrix ? 2 : 1;
         const Handle space(check(H5Screate_simple(rank, dims.data(), max_dims.data()), what),
                            H5Sclose);
@@ -374,8 +371,8 @@ public:
             const std::size_t slots = next_prime(100 * (cache_bytes / chunk_bytes + 1));
             check_status(H5Pset_chunk_cache(access.get(), slots, cache_bytes, 1.0), what);
         }
-        return {check(H5Dcreate2(parent, name.c_str(), H5Types<T>::file(), space.get(),
-                                 H5P_DEFAULT, create.get(), access.get()),
+        return {check(H5Dcreate2(parent, name.c_str(), H5Types<T>::file(), space.get(), H5P_DEFAULT,
+                                 create.get(), access.get()),
                       what),
                 H5Dclose};
     }
@@ -407,8 +404,8 @@ public:
         const Handle file_space(check(H5Dget_space(data), what), H5Sclose);
         const std::array<hsize_t, 2> start{row, 0};
         const std::array<hsize_t, 2> count{1, values.size()};
-        check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(),
-                                         nullptr, count.data(), nullptr),
+        check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
+                                         count.data(), nullptr),
                      what);
         const hsize_t size = values.size();
         const Handle memory_space(check(H5Screate_simple(1, &size, nullptr), what), H5Sclose);
@@ -417,7 +414,7 @@ public:
                      what);
     }
 
-private:
+  private:
     std::string label_;
 };
 
@@ -436,8 +433,8 @@ void check_arm_names(const Provenance& provenance) {
             problem = "two arms have the same name";
         }
         if (!problem.empty()) {
-            throw InputError(fmt::format("{}: arms: arm '{}': {}", provenance.scenario_path, name,
-                                         problem));
+            throw InputError(
+                fmt::format("{}: arms: arm '{}': {}", provenance.scenario_path, name, problem));
         }
     }
 }
@@ -468,8 +465,8 @@ struct TrialFile {
     bool closed = false;    ///< finished or abandoned: no more writing
     bool finished = false;  ///< renamed to the final path
     std::set<int> begun;
-    std::set<int> open;        ///< begun, recorder alive, not finished
-    std::set<int> abandoned;   ///< recorder destroyed or failed before finishing
+    std::set<int> open;       ///< begun, recorder alive, not finished
+    std::set<int> abandoned;  ///< recorder destroyed or failed before finishing
 
     /// Closes the file and deletes the temporary; never throws. Caller holds the lock.
     void abandon() noexcept {
@@ -550,28 +547,28 @@ struct ReplicateState {
         const hsize_t rows = trajectory_weeks.size();
         const hsize_t chunk_agents =
             std::clamp<hsize_t>(initial_agents, 64, kTrajectoryChunkAgents);
-        const double row_bytes = 8.0 * static_cast<double>(std::max<hsize_t>(initial_agents,
-                                                                               chunk_agents));
-        const hsize_t chunk_rows = std::clamp<hsize_t>(
-            static_cast<hsize_t>(kTrajectoryCacheBytes / row_bytes), 1,
-            std::min<hsize_t>(rows, kTrajectoryChunkWeeksMax));
+        const double row_bytes =
+            8.0 * static_cast<double>(std::max<hsize_t>(initial_agents, chunk_agents));
+        const hsize_t chunk_rows =
+            std::clamp<hsize_t>(static_cast<hsize_t>(kTrajectoryCacheBytes / row_bytes), 1,
+                                std::min<hsize_t>(rows, kTrajectoryChunkWeeksMax));
         // Room for one row of chunks, with headroom for agents added by programs.
         const hsize_t columns_planned =
             (initial_agents + initial_agents / 2 + chunk_agents) / chunk_agents * chunk_agents;
         const auto cache_bytes = std::max<std::size_t>(
             1024 * 1024, static_cast<std::size_t>(chunk_rows * columns_planned * 8));
         const hid_t parent = trajectories.get();
-        agent_id = io.extendible<std::int32_t>(parent, "agent_id", 0, 0, chunk_agents, kNone,
-                                               level, 0);
+        agent_id =
+            io.extendible<std::int32_t>(parent, "agent_id", 0, 0, chunk_agents, kNone, level, 0);
         role = io.extendible<std::int8_t>(parent, "role", 0, 0, chunk_agents, -1, level, 0);
         io.attribute(role.get(), "names", role_name_list());
         arm = io.extendible<std::int32_t>(parent, "arm", 0, 0, chunk_agents, kNone, level, 0);
         created_week = io.extendible<std::int32_t>(parent, "created_week", 0, 0, chunk_agents,
                                                    kNone, level, 0);
         for (int v = 0; v < kVariableCount; ++v) {
-            values[static_cast<std::size_t>(v)] = io.extendible<double>(
-                parent, std::string(to_string(static_cast<Variable>(v))), rows, chunk_rows,
-                chunk_agents, kNaN, level, cache_bytes);
+            values[static_cast<std::size_t>(v)] =
+                io.extendible<double>(parent, std::string(to_string(static_cast<Variable>(v))),
+                                      rows, chunk_rows, chunk_agents, kNaN, level, cache_bytes);
         }
     }
 
@@ -662,8 +659,8 @@ struct ReplicateState {
                 io.group(aggregates_group.get(), is_arm ? file->arm_names[g] : kAllPatientsGroup);
             const hid_t a = arm_group.get();
             io.attribute<std::int32_t>(a, "arm", is_arm ? static_cast<std::int32_t>(g) : kNone);
-            io.attribute<std::int8_t>(
-                a, "control", is_arm && static_cast<int>(g) == file->control_arm ? 1 : 0);
+            io.attribute<std::int8_t>(a, "control",
+                                      is_arm && static_cast<int>(g) == file->control_arm ? 1 : 0);
 
             std::vector<std::int32_t> n_patients(weeks);
             std::vector<double> share(weeks);
@@ -683,9 +680,9 @@ struct ReplicateState {
                     const Summary& s = week.variables[v];
                     const std::array<double, kSummaryColumns> row{s.mean, s.sd, s.q25, s.median,
                                                                   s.q75};
-                    std::copy(row.begin(), row.end(),
-                              summaries[v].begin() + static_cast<std::ptrdiff_t>(
-                                                         w * kSummaryColumns));
+                    std::copy(
+                        row.begin(), row.end(),
+                        summaries[v].begin() + static_cast<std::ptrdiff_t>(w * kSummaryColumns));
                 }
             }
             io.column<std::int32_t>(a, "n_patients", n_patients, level);
@@ -742,9 +739,9 @@ Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& p
     }
     for (const auto& enrolment : provenance.enrolments) {
         if (enrolment.arm < 0 || enrolment.arm >= arm_count) {
-            throw std::invalid_argument(fmt::format(
-                "Hdf5TrialWriter: enrolment of '{}' in arm {} of {} arms", enrolment.program,
-                enrolment.arm, arm_count));
+            throw std::invalid_argument(
+                fmt::format("Hdf5TrialWriter: enrolment of '{}' in arm {} of {} arms",
+                            enrolment.program, enrolment.arm, arm_count));
         }
     }
     std::sort(options.tie_snapshot_weeks.begin(), options.tie_snapshot_weeks.end());
@@ -767,21 +764,20 @@ Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& p
         std::error_code error;
         std::filesystem::create_directories(file.path.parent_path(), error);
         if (error) {
-            throw RuntimeFailure(fmt::format("cannot write results file '{}': cannot create "
-                                             "directory '{}': {}",
-                                             file.path.string(),
-                                             file.path.parent_path().string(), error.message()));
+            throw RuntimeFailure(
+                fmt::format("cannot write results file '{}': cannot create "
+                            "directory '{}': {}",
+                            file.path.string(), file.path.parent_path().string(), error.message()));
         }
     }
 
     const Hdf5Lock lock;
     const Io& io = file.io;
     try {
-        file.file = Handle(io.check(H5Fcreate(file.temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT,
-                                              H5P_DEFAULT),
-                                    fmt::format("cannot create temporary file '{}'",
-                                                file.temporary.string())),
-                           H5Fclose);
+        file.file = Handle(
+            io.check(H5Fcreate(file.temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
+                     fmt::format("cannot create temporary file '{}'", file.temporary.string())),
+            H5Fclose);
         const hid_t root = file.file.get();
         io.attribute(root, "format", std::string("kindred-trial"));
         io.attribute<std::int32_t>(root, "format_version", kFormatVersion);
@@ -840,9 +836,7 @@ Hdf5TrialWriter::~Hdf5TrialWriter() {
 
 const std::filesystem::path& Hdf5TrialWriter::path() const { return file_->path; }
 
-const std::filesystem::path& Hdf5TrialWriter::temporary_path() const {
-    return file_->temporary;
-}
+const std::filesystem::path& Hdf5TrialWriter::temporary_path() const { return file_->temporary; }
 
 ReplicateRecorder Hdf5TrialWriter::begin_replicate(int replicate, std::uint64_t seed) {
     detail::TrialFile& file = *file_;
@@ -852,9 +846,10 @@ ReplicateRecorder Hdf5TrialWriter::begin_replicate(int replicate, std::uint64_t 
         throw std::invalid_argument(fmt::format("begin_replicate: replicate {} < 0", replicate));
     }
     if (!file.begun.insert(replicate).second) {
-        throw RuntimeFailure(fmt::format("cannot write results file '{}': replicate {} was "
-                                         "already recorded",
-                                         file.path.string(), replicate));
+        throw RuntimeFailure(
+            fmt::format("cannot write results file '{}': replicate {} was "
+                        "already recorded",
+                        file.path.string(), replicate));
     }
     auto state = std::make_unique<detail::ReplicateState>();
     state->file = file_;
@@ -894,27 +889,29 @@ void Hdf5TrialWriter::finish() {
     if (!file.open.empty() || !file.abandoned.empty()) {
         std::set<int> incomplete = file.open;
         incomplete.insert(file.abandoned.begin(), file.abandoned.end());
-        throw RuntimeFailure(fmt::format("cannot write results file '{}': replicate(s) {} "
-                                         "were begun but not finished",
-                                         file.path.string(), describe(incomplete)));
+        throw RuntimeFailure(
+            fmt::format("cannot write results file '{}': replicate(s) {} "
+                        "were begun but not finished",
+                        file.path.string(), describe(incomplete)));
     }
     const Io& io = file.io;
     io.check_status(H5Fflush(file.file.get(), H5F_SCOPE_GLOBAL), "cannot flush the file");
     const ssize_t open_objects = H5Fget_obj_count(file.file.get(), H5F_OBJ_ALL);
     if (open_objects != 1) {
-        throw std::logic_error(fmt::format("results file '{}': {} HDF5 objects still open at "
-                                           "finish()",
-                                           file.path.string(), open_objects - 1));
+        throw std::logic_error(
+            fmt::format("results file '{}': {} HDF5 objects still open at "
+                        "finish()",
+                        file.path.string(), open_objects - 1));
     }
     io.check_status(file.file.reset(), "cannot close the file");
     file.closed = true;
     std::error_code error;
     std::filesystem::rename(file.temporary, file.path, error);
     if (error) {
-        throw RuntimeFailure(fmt::format("cannot write results file '{}': cannot rename '{}' "
-                                         "to it: {}",
-                                         file.path.string(), file.temporary.string(),
-                                         error.message()));
+        throw RuntimeFailure(
+            fmt::format("cannot write results file '{}': cannot rename '{}' "
+                        "to it: {}",
+                        file.path.string(), file.temporary.string(), error.message()));
     }
     file.finished = true;
 }
@@ -1011,9 +1008,9 @@ void ReplicateRecorder::finish() {
     if (state.finished || state.failed || state.next_week != file.weeks + 1) {
         throw std::logic_error(fmt::format(
             "results file '{}': finish() on {} {}", file.path.string(), state.label(),
-            state.finished ? "twice"
-                           : fmt::format("after weeks 0 … {} of 0 … {}", state.next_week - 1,
-                                         file.weeks)));
+            state.finished
+                ? "twice"
+                : fmt::format("after weeks 0 … {} of 0 … {}", state.next_week - 1, file.weeks)));
     }
     const Hdf5Lock lock;
     file.require_open("ReplicateRecorder::finish()");

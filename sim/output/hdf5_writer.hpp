@@ -73,7 +73,7 @@ class ReplicateRecorder;
 
 /// Writes one trial file. Not copyable or movable; create one per output file.
 class Hdf5TrialWriter {
-public:
+  public:
     /// Creates the parent directories of `path` and the temporary file "<path>.tmp-<pid>",
     /// and writes the provenance. Throws InputError when `options` are out of range or an
     /// arm name cannot name an HDF5 group (empty, ".", containing '/', or "all_patients"),
@@ -102,15 +102,16 @@ public:
     /// "<path>.tmp-<pid>", where the file lives until finish().
     const std::filesystem::path& temporary_path() const;
 
-private:
+  private:
     std::shared_ptr<detail::TrialFile> file_;
 };
 
 /// Records one replicate into its writer's file: call record() once for every week 0 … T in
-/// order, then finish(). Movable, not copyable. Destroying it without finish() leaves the
-/// replicate incomplete, and the writer's finish() then fails.
+/// order, then finish(). Movable, not copyable; a moved-from recorder may only be destroyed
+/// or assigned to. Destroying it without finish() leaves the replicate incomplete, and the
+/// writer's finish() then fails.
 class ReplicateRecorder {
-public:
+  public:
     ReplicateRecorder(ReplicateRecorder&&) noexcept;
     ReplicateRecorder& operator=(ReplicateRecorder&&) noexcept;
     ~ReplicateRecorder();
@@ -126,13 +127,14 @@ public:
     void record(const Simulation& sim);
 
     /// Writes the aggregates and the per-patient table (id, arm, recovered week, initial and
-    /// final distress) and closes the replicate's group. Requires weeks 0 … T recorded.
+    /// final distress) and closes the replicate's group. Throws std::logic_error unless
+    /// weeks 0 … T were recorded; RuntimeFailure on an HDF5 error.
     void finish();
 
     /// The replicate index given to begin_replicate().
     int replicate() const;
 
-private:
+  private:
     friend class Hdf5TrialWriter;
     explicit ReplicateRecorder(std::unique_ptr<detail::ReplicateState> state);
     std::unique_ptr<detail::ReplicateState> state_;

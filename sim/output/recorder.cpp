@@ -1,9 +1,10 @@
 // Recorded variables, summary statistics, per-arm aggregates and the trajectory subsample.
 #include "output/recorder.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 #include <stdexcept>
 
@@ -30,8 +31,7 @@ std::string_view to_string(Variable variable) {
     return kVariableNames[static_cast<std::size_t>(variable)];
 }
 
-std::span<const double> variable_values(Variable variable, const World& world,
-                                        const Flows& flows) {
+std::span<const double> variable_values(Variable variable, const World& world, const Flows& flows) {
     switch (variable) {
         case Variable::distress:
             return world.state.distress;
@@ -55,14 +55,14 @@ std::span<const double> variable_values(Variable variable, const World& world,
 
 void validate(const RecordingOptions& options, int weeks) {
     if (options.every_weeks < 1) {
-        throw InputError(fmt::format(
-            "output.trajectories.every_weeks: expected an integer ≥ 1, found {}",
-            options.every_weeks));
+        throw InputError(
+            fmt::format("output.trajectories.every_weeks: expected an integer ≥ 1, found {}",
+                        options.every_weeks));
     }
     if (!(options.agent_fraction >= 0.0 && options.agent_fraction <= 1.0)) {
-        throw InputError(fmt::format(
-            "output.trajectories.agent_fraction: expected a number in [0, 1], found {}",
-            options.agent_fraction));
+        throw InputError(
+            fmt::format("output.trajectories.agent_fraction: expected a number in [0, 1], found {}",
+                        options.agent_fraction));
     }
     for (int week : options.tie_snapshot_weeks) {
         if (week < 0 || week > weeks) {
@@ -140,8 +140,8 @@ Summary summarise(std::span<double> values) {
     return summary;
 }
 
-std::vector<PatientAggregates> aggregate_patients(int week, const World& world,
-                                                  const Flows& flows, int arm_count) {
+std::vector<PatientAggregates> aggregate_patients(int week, const World& world, const Flows& flows,
+                                                  int arm_count) {
     const std::size_t n = world.agent_count();
     if (flows.help_received.size() != n || flows.help_given.size() != n ||
         flows.strain.size() != n) {
@@ -158,9 +158,9 @@ std::vector<PatientAggregates> aggregate_patients(int week, const World& world,
         if (world.role[i] != Role::patient) continue;
         const int arm = world.arm[i];
         if (arm != kNone && (arm < 0 || arm >= arm_count)) {
-            throw std::invalid_argument(fmt::format(
-                "aggregate_patients: patient {} is in arm {}, expected 0 … {} or none", i, arm,
-                arm_count - 1));
+            throw std::invalid_argument(
+                fmt::format("aggregate_patients: patient {} is in arm {}, expected 0 … {} or none",
+                            i, arm, arm_count - 1));
         }
         if (arm != kNone) members[static_cast<std::size_t>(arm)].push_back(static_cast<AgentId>(i));
         members[all].push_back(static_cast<AgentId>(i));

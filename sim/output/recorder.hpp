@@ -33,16 +33,15 @@ std::string_view to_string(Variable variable);
 
 /// The values of `variable` for all agents: the state at the current week, or the flows
 /// computed from it. Requires flows sized to world.agent_count() for the flow variables.
-std::span<const double> variable_values(Variable variable, const World& world,
-                                        const Flows& flows);
+std::span<const double> variable_values(Variable variable, const World& world, const Flows& flows);
 
 /// What a trial file records besides the per-arm aggregates and the per-patient table, which
 /// are always written.
 struct RecordingOptions {
-    bool trajectories = true;     ///< write per-agent trajectories
-    int every_weeks = 1;          ///< trajectory rows at weeks 0, n, 2n, … and always week T; ≥ 1
-    double agent_fraction = 1.0;  ///< share of agents kept in trajectories, in [0, 1]
-    std::vector<Role> roles;      ///< roles kept in trajectories; empty = all roles
+    bool trajectories = true;  ///< write per-agent trajectories
+    int every_weeks = 1;       ///< trajectory rows at weeks 0, n, 2n, … and always week T; ≥ 1
+    double agent_fraction = 1.0;          ///< share of agents kept in trajectories, in [0, 1]
+    std::vector<Role> roles;              ///< roles kept in trajectories; empty = all roles
     std::vector<int> tie_snapshot_weeks;  ///< weeks (0 … T) at which every tie is written
     int compression_level = 4;            ///< deflate level 0 (off) … 9
 };
@@ -93,7 +92,7 @@ struct PatientAggregates {
     int n_patients = 0;
     std::array<Summary, kVariableCount> variables{};  ///< indexed by Variable
     /// Mean number of ties per patient of each TieType (natural and program ties, every tie
-    /// incident to the patient counted once for that patient).
+    /// incident to the patient counted once for that patient); NaN when the group is empty.
     std::array<double, kTieTypeCount> ties_per_patient{};
     /// Mean strength w of those ties per TieType; NaN when the group has none of that type.
     std::array<double, kTieTypeCount> mean_tie_strength{};
@@ -105,7 +104,7 @@ struct PatientAggregates {
 /// of all patients (index arm_count, including patients in no arm). Throws
 /// std::invalid_argument when flows are not sized to the world or a patient's arm is not in
 /// 0 … arm_count−1 or kNone. O(agents + ties).
-std::vector<PatientAggregates> aggregate_patients(int week, const World& world,
-                                                  const Flows& flows, int arm_count);
+std::vector<PatientAggregates> aggregate_patients(int week, const World& world, const Flows& flows,
+                                                  int arm_count);
 
 }  // namespace kindred

@@ -1,7 +1,5 @@
 // Tests of output/hdf5_writer: writes small trials by hand and reads them back with the HDF5
 // C API (provenance, aggregates, trajectories, tie snapshots, patients, the temporary file).
-#include "output/hdf5_writer.hpp"
-
 #include <gtest/gtest.h>
 #include <hdf5.h>
 #include <unistd.h>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "output/hdf5_writer.hpp"
 
 namespace kindred {
 namespace {
@@ -27,7 +26,7 @@ constexpr double kTolerance = 1e-12;
 
 /// An open file, closed at scope exit.
 class ReadFile {
-public:
+  public:
     explicit ReadFile(const fs::path& path)
         : id_(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT)) {
         if (id_ < 0) throw std::runtime_error("cannot open " + path.string());
@@ -42,7 +41,8 @@ public:
     }
 
     /// Dataset contents converted to double (any numeric type), and its shape.
-    std::vector<double> doubles(const std::string& path, std::vector<hsize_t>* shape = nullptr) const {
+    std::vector<double> doubles(const std::string& path,
+                                std::vector<hsize_t>* shape = nullptr) const {
         const hid_t data = open_dataset(path);
         const hid_t space = H5Dget_space(data);
         const int rank = H5Sget_simple_extent_ndims(space);
@@ -133,15 +133,15 @@ public:
         return value;
     }
 
-private:
+  private:
     hid_t open_dataset(const std::string& path) const {
         const hid_t data = H5Dopen2(id_, path.c_str(), H5P_DEFAULT);
         if (data < 0) throw std::runtime_error("no dataset " + path);
         return data;
     }
     hid_t open_attribute(const std::string& path, const std::string& name) const {
-        const hid_t attribute = H5Aopen_by_name(id_, path.c_str(), name.c_str(), H5P_DEFAULT,
-                                                H5P_DEFAULT);
+        const hid_t attribute =
+            H5Aopen_by_name(id_, path.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT);
         if (attribute < 0) throw std::runtime_error("no attribute " + path + " " + name);
         return attribute;
     }
@@ -152,7 +152,7 @@ private:
 
 /// A scratch directory per test, removed afterwards.
 class Hdf5Writer : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
         directory_ = fs::temp_directory_path() /
@@ -176,8 +176,7 @@ Provenance small_provenance(int weeks) {
     provenance.params.phi = 0.05;
     provenance.arm_names = {"control", "befriending"};
     provenance.control_arm = 0;
-    provenance.enrolments = {{.arm = 1, .program = "befriending", .start_week = 2,
-                              .end_week = 54}};
+    provenance.enrolments = {{.arm = 1, .program = "befriending", .start_week = 2, .end_week = 54}};
     return provenance;
 }
 
@@ -188,8 +187,8 @@ World small_world() {
     const std::vector<double> distress{0.9, 0.5, 0.7, 0.2, 0.4, 0.6};
     const std::vector<int> arms{0, 0, 0, 1, 1, kNone};
     for (std::size_t i = 0; i < distress.size(); ++i) {
-        world.add_agent({.role = Role::patient, .d = distress[i], .a = 0.1 * double(i),
-                         .arm = arms[i]});
+        world.add_agent(
+            {.role = Role::patient, .d = distress[i], .a = 0.1 * double(i), .arm = arms[i]});
     }
     world.add_agent({.role = Role::family, .d = 0.1});
     world.add_agent({.role = Role::friend_, .d = 0.2});
@@ -229,9 +228,16 @@ void record_small_trial(ReplicateRecorder& recorder, int weeks) {
     for (int week = 0; week <= weeks; ++week) {
         if (week == 2) {
             world.add_agent({.role = Role::volunteer, .d = 0.1, .created_week = 2});
-            world.add_tie({.i = 4, .j = 9, .type = TieType::friend_, .w = 0.3, .q = 0.8,
-                           .rho = 0.5, .expertise = Expertise::peers, .client = 4,
-                           .provider = 9, .enrolment = 0});
+            world.add_tie({.i = 4,
+                           .j = 9,
+                           .type = TieType::friend_,
+                           .w = 0.3,
+                           .q = 0.8,
+                           .rho = 0.5,
+                           .expertise = Expertise::peers,
+                           .client = 4,
+                           .provider = 9,
+                           .enrolment = 0});
             world.rebuild_adjacency();
         }
         if (week == 3) world.recovered_week[3] = 3;
@@ -240,8 +246,7 @@ void record_small_trial(ReplicateRecorder& recorder, int weeks) {
     }
 }
 
-fs::path write_small_trial(const fs::path& path, const RecordingOptions& options,
-                           int weeks = 4) {
+fs::path write_small_trial(const fs::path& path, const RecordingOptions& options, int weeks = 4) {
     Hdf5TrialWriter writer(path, small_provenance(weeks), options);
     for (int replicate = 0; replicate < 2; ++replicate) {
         ReplicateRecorder recorder = writer.begin_replicate(replicate, 99);
@@ -317,8 +322,7 @@ TEST_F(Hdf5Writer, UnwritablePathIsARuntimeFailureNamingThePath) {
         Hdf5TrialWriter writer(path, small_provenance(4), {});
         FAIL() << "expected RuntimeFailure";
     } catch (const RuntimeFailure& error) {
-        EXPECT_NE(std::string(error.what()).find(path.string()), std::string::npos)
-            << error.what();
+        EXPECT_NE(std::string(error.what()).find(path.string()), std::string::npos) << error.what();
     }
 }
 
@@ -363,10 +367,10 @@ TEST_F(Hdf5Writer, ProvenanceIsWrittenToTheRootParametersAndArms) {
 
     for (const ParameterInfo& info : parameter_table()) {
         const std::string name(info.name);
-        EXPECT_DOUBLE_EQ(file.number_attribute("/parameters", name), info.get(small_provenance(4).params))
+        EXPECT_DOUBLE_EQ(file.number_attribute("/parameters", name),
+                         info.get(small_provenance(4).params))
             << name;
-        EXPECT_EQ(file.attribute_class("/parameters", name),
-                  info.integer ? H5T_INTEGER : H5T_FLOAT)
+        EXPECT_EQ(file.attribute_class("/parameters", name), info.integer ? H5T_INTEGER : H5T_FLOAT)
             << name;
     }
     EXPECT_DOUBLE_EQ(file.number_attribute("/parameters", "phi"), 0.05);
@@ -448,8 +452,8 @@ TEST_F(Hdf5Writer, TrajectoriesHoldNaNBeforeAnAgentsCreationWeek) {
     EXPECT_EQ(file.integers(group + "role"),
               (std::vector<long long>{0, 0, 0, 0, 0, 0, 1, 2, 3, 4}));
     EXPECT_EQ(file.string_attribute(group + "role", "names"),
-              (std::vector<std::string>{"patient", "family", "friend", "professional",
-                                        "volunteer", "peer_worker"}));
+              (std::vector<std::string>{"patient", "family", "friend", "professional", "volunteer",
+                                        "peer_worker"}));
     EXPECT_EQ(file.integers(group + "arm"),
               (std::vector<long long>{0, 0, 0, 1, 1, -1, -1, -1, -1, -1}));
     EXPECT_EQ(file.integers(group + "created_week"),
@@ -552,10 +556,8 @@ TEST_F(Hdf5Writer, TieSnapshotHoldsEveryTieOfThatWeek) {
               (std::vector<double>{0.6, 0.3, 0.3, 0.3, 0.4, 0.3, 0.2, 0.3}));
     EXPECT_EQ(file.doubles(group + "q"),
               (std::vector<double>{0.6, 0.5, 0.5, 0.5, 0.6, 0.5, -0.3, 0.8}));
-    EXPECT_EQ(file.doubles(group + "rho"),
-              (std::vector<double>{1, 1, 1, 1, 1, 1, 1, 0.5}));
-    EXPECT_EQ(file.integers(group + "expertise"),
-              (std::vector<long long>{0, 0, 0, 0, 0, 0, 0, 3}));
+    EXPECT_EQ(file.doubles(group + "rho"), (std::vector<double>{1, 1, 1, 1, 1, 1, 1, 0.5}));
+    EXPECT_EQ(file.integers(group + "expertise"), (std::vector<long long>{0, 0, 0, 0, 0, 0, 0, 3}));
     EXPECT_EQ(file.string_attribute(group + "expertise", "names"),
               (std::vector<std::string>{"none", "provider", "patient", "peers", "everyone"}));
     EXPECT_EQ(file.integers(group + "client"),
@@ -612,7 +614,8 @@ TEST_F(Hdf5Writer, ReplicatesMayRecordFromDifferentThreads) {
         const std::vector<double> found = b.doubles(dataset);
         ASSERT_EQ(found.size(), expected.size()) << dataset;
         for (std::size_t i = 0; i < found.size(); ++i) {
-            EXPECT_TRUE(found[i] == expected[i] || (std::isnan(found[i]) && std::isnan(expected[i])))
+            EXPECT_TRUE(found[i] == expected[i] ||
+                        (std::isnan(found[i]) && std::isnan(expected[i])))
                 << dataset << "[" << i << "]";
         }
     }
@@ -642,7 +645,8 @@ TEST_F(Hdf5Writer, RecordsASimulationWeekByWeek) {
     }
     const ReadFile file(path);
     std::vector<hsize_t> shape;
-    const std::vector<double> distress = file.doubles("/replicate_000/trajectories/distress", &shape);
+    const std::vector<double> distress =
+        file.doubles("/replicate_000/trajectories/distress", &shape);
     ASSERT_EQ(shape, (std::vector<hsize_t>{4, final_distress.size()}));
     for (std::size_t i = 0; i < final_distress.size(); ++i) {
         EXPECT_DOUBLE_EQ(distress[3 * final_distress.size() + i], final_distress[i]);
@@ -657,7 +661,8 @@ TEST_F(Hdf5Writer, LargeTrialIsChunkedAndCompressed) {
     provenance.enrolments.clear();
     World world;
     for (int i = 0; i < 20000; ++i) {
-        world.add_agent({.role = i < 10000 ? Role::patient : Role::family, .d = 0.5,
+        world.add_agent({.role = i < 10000 ? Role::patient : Role::family,
+                         .d = 0.5,
                          .arm = i < 10000 ? 0 : kNone});
     }
     for (int i = 0; i < 10000; ++i) {

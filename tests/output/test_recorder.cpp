@@ -1,7 +1,5 @@
 // Tests of output/recorder: summary statistics, per-arm aggregates, trajectory weeks and the
 // deterministic trajectory subsample.
-#include "output/recorder.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +7,7 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "output/recorder.hpp"
 
 namespace kindred {
 namespace {
@@ -58,8 +57,8 @@ World small_world() {
     const std::vector<double> distress{0.9, 0.5, 0.7, 0.2, 0.4, 0.6};
     const std::vector<int> arms{0, 0, 0, 1, 1, kNone};
     for (std::size_t i = 0; i < distress.size(); ++i) {
-        world.add_agent({.role = Role::patient, .d = distress[i], .a = 0.1 * double(i),
-                         .arm = arms[i]});
+        world.add_agent(
+            {.role = Role::patient, .d = distress[i], .a = 0.1 * double(i), .arm = arms[i]});
     }
     world.add_agent({.role = Role::family, .d = 0.1});
     world.add_agent({.role = Role::friend_, .d = 0.2});
@@ -107,10 +106,8 @@ TEST(Recorder, AggregatesCountOnlyEachArmsPatients) {
     // Ties of patients 0 (family, professional, peer), 1 (professional), 2 (none).
     EXPECT_NEAR(control.ties_per_patient[static_cast<int>(TieType::professional)], 2.0 / 3.0,
                 kTolerance);
-    EXPECT_NEAR(control.ties_per_patient[static_cast<int>(TieType::peer)], 1.0 / 3.0,
-                kTolerance);
-    EXPECT_NEAR(control.ties_per_patient[static_cast<int>(TieType::family)], 1.0 / 3.0,
-                kTolerance);
+    EXPECT_NEAR(control.ties_per_patient[static_cast<int>(TieType::peer)], 1.0 / 3.0, kTolerance);
+    EXPECT_NEAR(control.ties_per_patient[static_cast<int>(TieType::family)], 1.0 / 3.0, kTolerance);
     EXPECT_DOUBLE_EQ(control.ties_per_patient[static_cast<int>(TieType::friend_)], 0.0);
     EXPECT_TRUE(std::isnan(control.mean_tie_strength[static_cast<int>(TieType::friend_)]));
     EXPECT_NEAR(control.mean_tie_strength[static_cast<int>(TieType::family)], 0.6, kTolerance);
@@ -160,8 +157,8 @@ TEST(Recorder, TrajectorySampleIsTheRandomStreamRule) {
     options.roles = {Role::patient, Role::volunteer};
     int kept = 0;
     for (AgentId id = 0; id < 2000; ++id) {
-        const Role role = id % 3 == 0 ? Role::family : (id % 3 == 1 ? Role::patient
-                                                                    : Role::volunteer);
+        const Role role =
+            id % 3 == 0 ? Role::family : (id % 3 == 1 ? Role::patient : Role::volunteer);
         const bool expected =
             role != Role::family &&
             RandomStream(42, 3, 0, static_cast<std::uint64_t>(id), Purpose::trajectory_sample)

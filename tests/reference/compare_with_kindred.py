@@ -136,6 +136,36 @@ def compare(ref: Dict[str, np.ndarray], weeks: np.ndarray, agents: np.ndarray,
     return problems
 
 
+def compare_final_ties(res, path: str, tol: float) -> int:
+    """Compares the ties at week T (C++ snapshot /replicate_000/ties/week_TTTT) with the
+    reference's: same pairs, types, enrolments, and w, q to tol. Returns 0 or 1."""
+    group = f"replicate_000/ties/week_{res.weeks:04d}"
+    with h5py.File(path, "r") as f:
+        if group not in f:
+            print(f"ties: the C++ file has no snapshot {group}; add {res.weeks} to tie_snapshots")
+            return 1
+        g = f[group]
+        type_names = [n.decode() if isinstance(n, bytes) else str(n)
+                      for n in g["type"].attrs["names"]]
+        cpp = sorted(zip(g["u"][()].tolist(), g["v"][()].tolist(),
+                         [type_names[t] for t in g["type"][()].tolist()],
+                         g["enrolment"][()].tolist(), g["w"][()].tolist(), g["q"][()].tolist()))
+    ref = sorted((e.u, e.v, e.type, -1 if e.enrolment is None else e.enrolment, e.w, e.q)
+                 for e in res.final_ties)
+    if [c[:4] for c in cpp] != [r[:4] for r in ref]:
+        print(f"ties at week {res.weeks}: different sets of ties ({len(cpp)} in C++, "
+              f"{len(ref)} in the reference)")
+        for c, r in zip(cpp, ref):
+            if c[:4] != r[:4]:
+                print(f"  first difference: C++ {c[:4]}, reference {r[:4]}")
+                break
+        return 1
+    worst = max((max(abs(c[4] - r[4]), abs(c[5] - r[5])) for c, r in zip(cpp, ref)), default=0.0)
+    print(f"ties at week {res.weeks}: {len(cpp)} ties, same pairs, types and enrolments; "
+          f"max |diff| of w, q {worst:.3e}")
+    return 0 if worst <= tol else 1
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description="Cross-check the C++ Kindred with the Python reference")
     ap.add_argument("--kindred", required=True, help="path to the kindred binary")
@@ -169,6 +199,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
 
     failures = compare(ref, weeks, agents, cpp, args.tol)
+    failures += compare_final_ties(res, outs["default"], args.tol)
 
     det = bit_identical(outs["threads1"], outs["threads2"], "--threads 1 vs --threads 2")
     det += bit_identical(outs["default"], outs["threads1"], "default vs --threads 1")
