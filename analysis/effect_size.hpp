@@ -13,10 +13,10 @@ double sample_sd(std::span<const double> values);
 
 /// Hedges' g of `treated` versus `control` with its large-sample 95% confidence interval.
 struct EffectSize {
-    double g = 0.0;         ///< (mean_t − mean_c) / s_pooled · J, J = 1 − 3 / (4(n_t + n_c) − 9)
-    double se = 0.0;        ///< J·sqrt((n_t + n_c)/(n_t n_c) + d² / (2 (n_t + n_c))), d = g / J
-    double ci_low = 0.0;    ///< g − 1.96 se
-    double ci_high = 0.0;   ///< g + 1.96 se
+    double g = 0.0;   ///< (mean_t − mean_c) / s_pooled · J, J = 1 − 3 / (4(n_t + n_c) − 9)
+    double se = 0.0;  ///< J·sqrt((n_t + n_c)/(n_t n_c) + d² / (2 (n_t + n_c))), d = g / J
+    double ci_low = 0.0;   ///< g − 1.96 se
+    double ci_high = 0.0;  ///< g + 1.96 se
 };
 
 /// Hedges (1981) bias-corrected standardised mean difference, with the variance of

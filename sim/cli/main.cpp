@@ -1,9 +1,9 @@
 // kindred: the command-line program. Subcommands only; the work is done by the libraries.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <tbb/global_control.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>

@@ -21,9 +21,9 @@ namespace kindred {
 struct PopulationSpec {
     enum class Kind { ego_network, csv };
     Kind kind = Kind::ego_network;
-    EgoNetworkParams ego;                   ///< generator parameters (kind == ego_network)
-    std::filesystem::path agents_csv;       ///< kind == csv, resolved against the scenario dir
-    std::filesystem::path ties_csv;         ///< kind == csv
+    EgoNetworkParams ego;              ///< generator parameters (kind == ego_network)
+    std::filesystem::path agents_csv;  ///< kind == csv, resolved against the scenario dir
+    std::filesystem::path ties_csv;    ///< kind == csv
 };
 
 /// One trial arm: its patients (a share or a count, randomised; or the CSV arm column) and
@@ -45,31 +45,31 @@ struct TrajectoryOptions {
 };
 
 struct OutputSpec {
-    std::filesystem::path path;   ///< empty: results/<scenario name>.h5
+    std::filesystem::path path;  ///< empty: results/<scenario name>.h5
     TrajectoryOptions trajectories;
     std::vector<int> tie_snapshot_weeks;  ///< weeks (0 … T) at which all ties are written
     int compression_level = 4;            ///< deflate level 0 … 9
 };
 
 struct ScenarioSpec {
-    std::string name;                       ///< scenario name (default: file stem)
+    std::string name;  ///< scenario name (default: file stem)
     std::string description;
-    std::filesystem::path source_path;      ///< the scenario file
-    std::string source_text;                ///< its full text (provenance)
-    std::vector<std::string> overrides;     ///< "name=value" applied after parsing (provenance)
+    std::filesystem::path source_path;   ///< the scenario file
+    std::string source_text;             ///< its full text (provenance)
+    std::vector<std::string> overrides;  ///< "name=value" applied after parsing (provenance)
     std::uint64_t seed = 1;
     int weeks = 104;
     int replicates = 1;
     Parameters params;
     PopulationSpec population;
     std::vector<ArmSpec> arms;
-    int control_arm = kNone;                ///< index of the control arm, or kNone
+    int control_arm = kNone;  ///< index of the control arm, or kNone
     OutputSpec output;
 };
 
 /// Directories searched for model files by name, in order.
 class ModelCatalogue {
-public:
+  public:
     explicit ModelCatalogue(std::vector<std::filesystem::path> directories);
 
     /// Loads a model by catalogue name ("befriending") or by path (contains '/' or ends in
@@ -83,7 +83,7 @@ public:
 
     const std::vector<std::filesystem::path>& directories() const { return directories_; }
 
-private:
+  private:
     std::vector<std::filesystem::path> directories_;
 };
 

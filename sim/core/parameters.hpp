@@ -75,7 +75,6 @@ const ParameterInfo* find_parameter(std::string_view name);
 
 /// Sets parameter `name` to `value`; throws InputError naming `where` when the name is unknown
 /// or the value is outside the parameter's range (or not an integer where one is needed).
-void set_parameter(Parameters& params, std::string_view name, double value,
-                   std::string_view where);
+void set_parameter(Parameters& params, std::string_view name, double value, std::string_view where);
 
 }  // namespace kindred

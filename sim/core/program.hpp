@@ -9,7 +9,14 @@
 namespace kindred {
 
 /// The delivery elements of spec §4.
-enum class ElementKind : std::uint8_t { professional, peer_worker, volunteer, group, staff, activate };
+enum class ElementKind : std::uint8_t {
+    professional,
+    peer_worker,
+    volunteer,
+    group,
+    staff,
+    activate
+};
 inline constexpr int kElementKindCount = 6;
 std::string_view to_string(ElementKind kind);
 std::optional<ElementKind> parse_element_kind(std::string_view name);
@@ -30,17 +37,17 @@ struct DeliveryElement {
 
 /// A therapeutic model as delivered (spec §1, §4). All values validated and in range.
 struct ProgramSpec {
-    std::string name;       ///< catalogue name, e.g. "befriending"
-    std::string title;      ///< human-readable name, e.g. "Befriending"
-    std::string source;     ///< the file it came from (for messages and provenance)
+    std::string name;            ///< catalogue name, e.g. "befriending"
+    std::string title;           ///< human-readable name, e.g. "Befriending"
+    std::string source;          ///< the file it came from (for messages and provenance)
     ResourceVector resources{};  ///< m, in Table 1 order, each in [0,1]
     std::vector<TieType> relationship_types;  ///< Table 2 row
     double reciprocity = 1.0;                 ///< ρ in [0,1]
     Expertise expertise = Expertise::none;
-    int start_week = 0;       ///< default start week of an enrolment
-    int duration_weeks = 52;  ///< at least 1
-    double valence = 0.8;     ///< q of program ties, in [-1,1]
-    double strength = 0.3;    ///< w of one-to-one and staff ties (times m_soc)
+    int start_week = 0;           ///< default start week of an enrolment
+    int duration_weeks = 52;      ///< at least 1
+    double valence = 0.8;         ///< q of program ties, in [-1,1]
+    double strength = 0.3;        ///< w of one-to-one and staff ties (times m_soc)
     double group_strength = 0.1;  ///< w of group ties (times m_soc)
     int caseload = 10;            ///< patients per professional / peer worker, ≥ 1
     int group_size = 8;           ///< chunk size for group and staff elements, ≥ 1

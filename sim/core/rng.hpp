@@ -35,7 +35,7 @@ inline std::uint64_t tie_entity(std::int32_t smaller, std::int32_t larger) {
 /// A reproducible stream of random numbers for one (seed, replicate, week, entity, purpose).
 /// Cheap to construct; each call to next_* advances a draw counter inside the stream.
 class RandomStream {
-public:
+  public:
     using Philox = r123::Philox4x64;
 
     /// `sub` distinguishes streams that share entity and purpose (e.g. the enrolment of a
@@ -124,7 +124,7 @@ public:
         return count;
     }
 
-private:
+  private:
     void refill() {
         block_ = Philox()(counter_, key_);
         counter_.v[3] += 1;

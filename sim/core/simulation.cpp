@@ -61,7 +61,8 @@ void Exposure::resize(std::size_t n) {
     expert_provider.assign(n, 0);
 }
 
-Simulation::Simulation(World world, RunSpec spec) : world_(std::move(world)), spec_(std::move(spec)) {
+Simulation::Simulation(World world, RunSpec spec)
+    : world_(std::move(world)), spec_(std::move(spec)) {
     if (spec_.weeks < 1) {
         throw InputError(fmt::format("weeks: expected at least 1, found {}", spec_.weeks));
     }
@@ -88,9 +89,10 @@ Simulation::Simulation(World world, RunSpec spec) : world_(std::move(world)), sp
         }
         if (enrolment.program.caseload < 1 || enrolment.program.group_size < 1 ||
             enrolment.program.staff_per_group < 0) {
-            throw InputError(fmt::format("enrolment {} ({}): caseload and group_size must be at "
-                                         "least 1 and staff_per_group at least 0",
-                                         e, enrolment.program.name));
+            throw InputError(
+                fmt::format("enrolment {} ({}): caseload and group_size must be at "
+                            "least 1 and staff_per_group at least 0",
+                            e, enrolment.program.name));
         }
         arm_count = std::max(arm_count, enrolment.arm + 1);
     }
@@ -234,8 +236,8 @@ void Simulation::end_enrolment(EnrolmentId e) {
             const double p = element.persist_probability;
             if (p > 0.0) {
                 RandomStream stream(spec_.seed, spec_.replicate, static_cast<std::uint64_t>(week_),
-                                    tie_entity(world_.tie_u[t], world_.tie_v[t]),
-                                    Purpose::persist, static_cast<std::uint64_t>(e) + 1);
+                                    tie_entity(world_.tie_u[t], world_.tie_v[t]), Purpose::persist,
+                                    static_cast<std::uint64_t>(e) + 1);
                 convert = stream.bernoulli(p);
             }
         }
@@ -350,10 +352,11 @@ void Simulation::update_agents() {
         const double s = now.strengths[i], r = now.recreation[i];
         const double help = flows_.help_received[i];
 
-        const double relief = (p.beta_0 + p.beta_help * help + p.beta_agency * a +
-                               p.beta_knowledge * m[kResExperience] * k + p.beta_strengths * s +
-                               p.beta_recreation * r) *
-                              (1.0 + p.gamma_self_actualising * m[kResSelfActualising] * world_.tau[i]);
+        const double relief =
+            (p.beta_0 + p.beta_help * help + p.beta_agency * a +
+             p.beta_knowledge * m[kResExperience] * k + p.beta_strengths * s +
+             p.beta_recreation * r) *
+            (1.0 + p.gamma_self_actualising * m[kResSelfActualising] * world_.tau[i]);
         double event = 0.0;
         if (p.p_event > 0.0) {
             RandomStream stream(spec_.seed, spec_.replicate, week, i, Purpose::life_event);
@@ -372,11 +375,12 @@ void Simulation::update_agents() {
         const double gain = p.alpha_help_given * flows_.help_given[i] +
                             p.alpha_expert_self * exposure_.expert_self[i] +
                             p.alpha_decision * m[kResDecision];
-        const double loss = p.delta_dependency * exposure_.expert_provider[i] + p.delta_distress * d;
+        const double loss =
+            p.delta_dependency * exposure_.expert_provider[i] + p.delta_distress * d;
         next.agency[i] = clip01(a + gain * (1.0 - a) - loss * a + p.mu * (world_.agency0[i] - a));
-        next.knowledge[i] = clip01(
-            k + (p.alpha_knowledge * flows_.knowledge_offered[i] + p.alpha_experience * m[kResExperience]) *
-                    (1.0 - k));
+        next.knowledge[i] = clip01(k + (p.alpha_knowledge * flows_.knowledge_offered[i] +
+                                        p.alpha_experience * m[kResExperience]) *
+                                           (1.0 - k));
         next.strengths[i] = clip01(s + p.alpha_strengths * m[kResStrengths] * (1.0 - s) -
                                    p.delta_distress * d * s + p.mu * (world_.strengths0[i] - s));
         next.recreation[i] = clip01(r + p.alpha_recreation * m[kResRecreation] * (1.0 - r) -

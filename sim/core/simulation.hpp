@@ -28,8 +28,8 @@ struct RunSpec {
     Parameters params;
     std::uint64_t seed = 1;
     std::uint64_t replicate = 0;
-    int weeks = 104;                   ///< T
-    std::vector<Enrolment> enrolments; ///< EnrolmentId = index here (arm order, program order)
+    int weeks = 104;                    ///< T
+    std::vector<Enrolment> enrolments;  ///< EnrolmentId = index here (arm order, program order)
 };
 
 /// Help flows and related sums of spec §3.1, per agent, computed from the state at week t.
@@ -43,15 +43,15 @@ struct Flows {
 
 /// Per-agent program exposure of spec §2 step 2.
 struct Exposure {
-    std::vector<ResourceVector> resources;   ///< m_i, element-wise max over active enrolments
-    std::vector<int> expert_self;            ///< Es_i
-    std::vector<int> expert_provider;        ///< Ep_i
+    std::vector<ResourceVector> resources;  ///< m_i, element-wise max over active enrolments
+    std::vector<int> expert_self;           ///< Es_i
+    std::vector<int> expert_provider;       ///< Ep_i
     void resize(std::size_t n);
 };
 
 /// Runs the weekly dynamics on one World. Not copyable; one per run.
 class Simulation {
-public:
+  public:
     /// Validates the spec (enrolment arms, weeks) and takes ownership of the world.
     Simulation(World world, RunSpec spec);
 
@@ -78,7 +78,7 @@ public:
     /// Help on tie e from end `from` to the other end (spec §3.1), from the current state.
     double help_on_tie(TieIndex e, AgentId from) const;
 
-private:
+  private:
     void start_enrolment(EnrolmentId e);
     void end_enrolment(EnrolmentId e);
     void compute_exposure();

@@ -13,8 +13,8 @@ constexpr std::array<std::string_view, kTieTypeCount> kTieTypeNames = {"professi
 constexpr std::array<std::string_view, kExpertiseCount> kExpertiseNames = {
     "none", "provider", "patient", "peers", "everyone"};
 constexpr std::array<std::string_view, kResourceCount> kResourceNames = {
-    "social_relationships",     "decision_making",         "experiential_knowledge",
-    "individual_strengths",     "recreational_activities", "self_actualising"};
+    "social_relationships", "decision_making",         "experiential_knowledge",
+    "individual_strengths", "recreational_activities", "self_actualising"};
 
 template <typename Enum, std::size_t N>
 std::optional<Enum> parse_name(const std::array<std::string_view, N>& names,
@@ -46,9 +46,7 @@ std::string_view to_string(Resource resource) {
     return kResourceNames[static_cast<std::size_t>(resource)];
 }
 
-std::optional<Role> parse_role(std::string_view name) {
-    return parse_name<Role>(kRoleNames, name);
-}
+std::optional<Role> parse_role(std::string_view name) { return parse_name<Role>(kRoleNames, name); }
 std::optional<TieType> parse_tie_type(std::string_view name) {
     return parse_name<TieType>(kTieTypeNames, name);
 }

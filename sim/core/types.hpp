@@ -63,13 +63,13 @@ std::string resource_names();
 /// Bad user input (scenario, model file, CSV, command line). The message is one complete line:
 /// where (file and line, or key), what was expected and what was found.
 class InputError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 /// A run-time failure that is not the user's input (I/O, HDF5, resources).
 class RuntimeFailure : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

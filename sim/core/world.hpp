@@ -21,11 +21,11 @@ namespace kindred {
 
 /// The double-buffered dynamic state of all agents (spec §1), each value in [0,1].
 struct DynamicState {
-    std::vector<double> distress;        ///< d
-    std::vector<double> agency;          ///< a
-    std::vector<double> knowledge;       ///< k, experiential knowledge
-    std::vector<double> strengths;       ///< s
-    std::vector<double> recreation;      ///< r
+    std::vector<double> distress;    ///< d
+    std::vector<double> agency;      ///< a
+    std::vector<double> knowledge;   ///< k, experiential knowledge
+    std::vector<double> strengths;   ///< s
+    std::vector<double> recreation;  ///< r
 
     void resize(std::size_t n);
     std::size_t size() const { return distress.size(); }
@@ -52,7 +52,7 @@ struct TieInit {
     AgentId client = kNone;
     AgentId provider = kNone;
     EnrolmentId enrolment = kNone;  ///< kNone: natural tie
-    std::int8_t element = -1;  ///< index of the delivery element that made it, or kNone
+    std::int8_t element = -1;       ///< index of the delivery element that made it, or kNone
 };
 
 /// One entry of the adjacency: the neighbour and the tie that joins them.
@@ -62,7 +62,7 @@ struct AdjacencyEntry {
 };
 
 class World {
-public:
+  public:
     // ---- agents (struct-of-arrays) ----
     std::vector<Role> role;
     DynamicState state;  ///< values at the current week t
@@ -70,7 +70,7 @@ public:
     std::vector<double> tau;
     std::vector<double> vulnerability;
     std::vector<double> agency0, strengths0, recreation0;  ///< set points a0, s0, r0
-    std::vector<int> streak;          ///< weeks in a row with d < d_rec
+    std::vector<int> streak;                               ///< weeks in a row with d < d_rec
     std::vector<int> recovered_week;  ///< first week counted as recovered, or kNone
     std::vector<int> arm;             ///< trial arm of a patient, or kNone
     std::vector<int> created_week;    ///< week the agent came into the world (0 for initial)
@@ -120,7 +120,7 @@ public:
     /// True when agents i and j share any tie (linear in the smaller degree).
     bool has_any_tie(AgentId i, AgentId j) const;
 
-private:
+  private:
     std::vector<std::size_t> offsets_{0};
     std::vector<AdjacencyEntry> entries_;
     bool adjacency_valid_ = true;

@@ -41,9 +41,9 @@ std::vector<int> arm_sizes(int patients, const std::vector<std::optional<double>
         ++assigned;
     }
     if (assigned > patients) {
-        throw InputError(fmt::format(
-            "arms: expected at most {} patients in all arms (the population), found {}", patients,
-            assigned));
+        throw InputError(
+            fmt::format("arms: expected at most {} patients in all arms (the population), found {}",
+                        patients, assigned));
     }
     return sizes;
 }

@@ -31,7 +31,7 @@ std::string_view trim(std::string_view text) {
 
 /// Reads a CSV file line by line; rows are split on commas (quoted fields are not supported).
 class CsvReader {
-public:
+  public:
     CsvReader(const std::filesystem::path& path, std::string_view what) : path_(path.string()) {
         if (std::filesystem::is_directory(path)) {
             throw InputError(fmt::format("{}: cannot read {} CSV: it is a directory", path_, what));
@@ -98,20 +98,20 @@ public:
         const auto* end = field.data() + field.size();
         const auto [ptr, ec] = std::from_chars(field.data(), end, value);
         if (field.empty() || ec != std::errc() || ptr != end || value < lo || value > hi) {
-            fail(fmt::format("column '{}': expected an integer in [{}, {}], found '{}'", column,
-                             lo, hi, field));
+            fail(fmt::format("column '{}': expected an integer in [{}, {}], found '{}'", column, lo,
+                             hi, field));
         }
         return value;
     }
 
     void expect_columns(const std::vector<std::string_view>& fields, std::size_t count) const {
         if (fields.size() != count) {
-            fail(fmt::format("expected {} comma-separated columns, found {}", count,
-                             fields.size()));
+            fail(
+                fmt::format("expected {} comma-separated columns, found {}", count, fields.size()));
         }
     }
 
-private:
+  private:
     std::string path_;
     std::ifstream in_;
     std::string line_;
@@ -125,7 +125,7 @@ World load_csv_population(const std::filesystem::path& agents_csv,
                           const std::vector<std::string>& arm_names) {
     World world;
     {
-        const std::vector<std::string_view> header = {"id", "role", "d", "a", "k",
+        const std::vector<std::string_view> header = {"id", "role", "d",   "a", "k",
                                                       "s",  "r",    "tau", "v", "arm"};
         CsvReader reader(agents_csv, "agents");
         reader.expect_header(header);
@@ -135,9 +135,9 @@ World load_csv_population(const std::filesystem::path& agents_csv,
             const long expected_id = static_cast<long>(world.agent_count());
             const long id = reader.integer(fields[0], "id", 0, 2'000'000'000);
             if (id != expected_id) {
-                reader.fail(fmt::format(
-                    "column 'id': expected ids 0 … N-1 in order, so {} here, found {}",
-                    expected_id, id));
+                reader.fail(
+                    fmt::format("column 'id': expected ids 0 … N-1 in order, so {} here, found {}",
+                                expected_id, id));
             }
             AgentInit init;
             const auto role = parse_role(fields[1]);
@@ -156,14 +156,16 @@ World load_csv_population(const std::filesystem::path& agents_csv,
             if (!fields[9].empty()) {
                 const auto arm = std::find(arm_names.begin(), arm_names.end(), fields[9]);
                 if (arm == arm_names.end()) {
-                    reader.fail(fmt::format("column 'arm': expected one of the scenario's arms "
-                                            "({}) or empty, found '{}'",
-                                            fmt::join(arm_names, ", "), fields[9]));
+                    reader.fail(
+                        fmt::format("column 'arm': expected one of the scenario's arms "
+                                    "({}) or empty, found '{}'",
+                                    fmt::join(arm_names, ", "), fields[9]));
                 }
                 if (init.role != Role::patient) {
-                    reader.fail(fmt::format("column 'arm': only patients belong to arms, found "
-                                            "arm '{}' on a {}",
-                                            fields[9], to_string(init.role)));
+                    reader.fail(
+                        fmt::format("column 'arm': only patients belong to arms, found "
+                                    "arm '{}' on a {}",
+                                    fields[9], to_string(init.role)));
                 }
                 init.arm = static_cast<int>(arm - arm_names.begin());
             }
@@ -186,9 +188,10 @@ World load_csv_population(const std::filesystem::path& agents_csv,
             tie.i = static_cast<AgentId>(reader.integer(fields[0], "i", 0, last_id));
             tie.j = static_cast<AgentId>(reader.integer(fields[1], "j", 0, last_id));
             if (tie.i == tie.j) {
-                reader.fail(fmt::format("expected a tie between two different agents, found a "
-                                        "self-tie of agent {}",
-                                        tie.i));
+                reader.fail(
+                    fmt::format("expected a tie between two different agents, found a "
+                                "self-tie of agent {}",
+                                tie.i));
             }
             const auto type = parse_tie_type(fields[2]);
             if (!type) {
@@ -199,9 +202,10 @@ World load_csv_population(const std::filesystem::path& agents_csv,
             tie.w = reader.number(fields[3], "w", 0, 1);
             tie.q = reader.number(fields[4], "q", -1, 1);
             if (!pairs.insert(tie_entity(std::min(tie.i, tie.j), std::max(tie.i, tie.j))).second) {
-                reader.fail(fmt::format("expected at most one tie per pair, found a second tie "
-                                        "between agents {} and {}",
-                                        tie.i, tie.j));
+                reader.fail(
+                    fmt::format("expected at most one tie per pair, found a second tie "
+                                "between agents {} and {}",
+                                tie.i, tie.j));
             }
             world.add_tie(tie);
         }

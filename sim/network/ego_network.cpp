@@ -28,7 +28,7 @@ struct Household {
 
 /// Ties of the generator, with first-tie-wins on pairs (spec §5).
 class TieBuilder {
-public:
+  public:
     explicit TieBuilder(World& world) : world_(world) {}
 
     /// Adds the tie unless i == j or the pair is already tied; returns whether it was added.
@@ -45,7 +45,7 @@ public:
         return true;
     }
 
-private:
+  private:
     World& world_;
     std::unordered_set<std::uint64_t> pairs_;
 };
@@ -56,8 +56,7 @@ World build_ego_network(const EgoNetworkParams& params, std::uint64_t seed,
                         std::uint64_t replicate) {
     const int n = params.patients;
     const auto stream = [&](std::uint64_t entity, PopulationStream sub) {
-        return RandomStream(seed, replicate, kInitialisationWeek, entity, Purpose::population,
-                            sub);
+        return RandomStream(seed, replicate, kInitialisationWeek, entity, Purpose::population, sub);
     };
 
     std::vector<Household> households(static_cast<std::size_t>(n));
@@ -175,8 +174,8 @@ World build_ego_network(const EgoNetworkParams& params, std::uint64_t seed,
 
     // Treatment as usual: each patient's care coordinator.
     for (int p = 0; p < n; ++p) {
-        ties.add(p, first_coordinator + p / params.coordinator_caseload, TieType::professional,
-                 0.3, 0.5);
+        ties.add(p, first_coordinator + p / params.coordinator_caseload, TieType::professional, 0.3,
+                 0.5);
     }
 
     world.rebuild_adjacency();

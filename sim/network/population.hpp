@@ -13,13 +13,13 @@ namespace kindred {
 
 /// Parameters of the ego-network generator. Defaults are spec §5 (version 1).
 struct EgoNetworkParams {
-    int patients = 1000;               ///< n
-    double family_mean = 4.0;          ///< Poisson mean of family members per patient
-    double friends_mean = 2.0;         ///< Poisson mean of friends per patient
-    double high_ee_share = 0.45;       ///< probability a household is high expressed emotion
-    double rewire_probability = 0.1;   ///< far end of a ring tie rewired
-    double peer_ties_mean = 0.5;       ///< Poisson mean of patient–patient peer ties
-    int coordinator_caseload = 25;     ///< patients per care coordinator
+    int patients = 1000;              ///< n
+    double family_mean = 4.0;         ///< Poisson mean of family members per patient
+    double friends_mean = 2.0;        ///< Poisson mean of friends per patient
+    double high_ee_share = 0.45;      ///< probability a household is high expressed emotion
+    double rewire_probability = 0.1;  ///< far end of a ring tie rewired
+    double peer_ties_mean = 0.5;      ///< Poisson mean of patient–patient peer ties
+    int coordinator_caseload = 25;    ///< patients per care coordinator
 };
 
 /// Builds the ego-network world of spec §5 (patients, families, friends, ring ties, peer ties,

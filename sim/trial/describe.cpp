@@ -51,14 +51,15 @@ std::string format_model_table(const std::vector<ProgramSpec>& models) {
     std::string out = fmt::format("{:<26} {:<9} {:<28} {:<15} {:<9} {}\n", "model", "resources",
                                   "relationship types", "reciprocity", "expertise", "delivery");
     for (const ProgramSpec& m : models) {
-        out += fmt::format("{:<26} {:<9} {:<28} {:<15} {:<9} {}\n", m.name,
-                           resource_letters(m.resources), type_list(m.relationship_types),
-                           reciprocity_text(m.reciprocity), to_string(m.expertise),
-                           element_list(m));
+        out +=
+            fmt::format("{:<26} {:<9} {:<28} {:<15} {:<9} {}\n", m.name,
+                        resource_letters(m.resources), type_list(m.relationship_types),
+                        reciprocity_text(m.reciprocity), to_string(m.expertise), element_list(m));
     }
-    out += "resources: S social relationships, D decision-making, K experiential knowledge, "
-           "T individual strengths, R recreational activities, A self-actualising "
-           "(upper case = 1, lower case = partly, . = 0)\n";
+    out +=
+        "resources: S social relationships, D decision-making, K experiential knowledge, "
+        "T individual strengths, R recreational activities, A self-actualising "
+        "(upper case = 1, lower case = partly, . = 0)\n";
     return out;
 }
 
@@ -109,8 +110,8 @@ std::string format_parameter_table() {
         const bool open_at_zero = p.min > 0.0 && p.min < 1e-300;  // h_0: any positive value
         const std::string upper =
             std::isinf(p.max) ? std::string("inf") : fmt::format("{:g}", p.max);
-        const std::string range = open_at_zero ? fmt::format("(0, {}]", upper)
-                                               : fmt::format("[{:g}, {}]", p.min, upper);
+        const std::string range =
+            open_at_zero ? fmt::format("(0, {}]", upper) : fmt::format("[{:g}, {}]", p.min, upper);
         out += fmt::format("{:<24} {:<15} {:>9g}  {:<16} {}\n", p.name, p.symbol, p.get(defaults),
                            range, p.meaning);
     }
@@ -125,14 +126,15 @@ std::string format_scenario(const ScenarioSpec& s, const std::string& output) {
                            s.population.ties_csv.string());
     } else {
         const EgoNetworkParams& e = s.population.ego;
-        out += fmt::format("population: ego networks of {} patients (family ~ Poisson({:g}), "
-                           "friends ~ Poisson({:g}), high-EE share {:g})\n",
-                           e.patients, e.family_mean, e.friends_mean, e.high_ee_share);
+        out += fmt::format(
+            "population: ego networks of {} patients (family ~ Poisson({:g}), "
+            "friends ~ Poisson({:g}), high-EE share {:g})\n",
+            e.patients, e.family_mean, e.friends_mean, e.high_ee_share);
     }
     out += fmt::format("weeks: {}  replicates: {}  seed: {}\n", s.weeks, s.replicates, s.seed);
     for (std::size_t a = 0; a < s.arms.size(); ++a) {
         const ArmSpec& arm = s.arms[a];
-        std::string size = arm.count ? fmt::format("{} patients", *arm.count)
+        std::string size = arm.count   ? fmt::format("{} patients", *arm.count)
                            : arm.share ? fmt::format("share {:g}", *arm.share)
                                        : std::string("from the CSV arm column");
         out += fmt::format("arm {}{}: {}\n", arm.name,

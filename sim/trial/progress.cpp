@@ -14,11 +14,12 @@ void ProgressLine::update(int replicate, int week, int weeks) {
     if (drawn_ && !last && now - last_draw_ < std::chrono::milliseconds(100)) return;
     last_draw_ = now;
     drawn_ = true;
-    const double done =
-        (static_cast<double>(replicate) * (weeks + 1) + week + 1) / (static_cast<double>(replicates_) * (weeks + 1));
+    const double done = (static_cast<double>(replicate) * (weeks + 1) + week + 1) /
+                        (static_cast<double>(replicates_) * (weeks + 1));
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     const double eta = done > 0 ? elapsed * (1.0 - done) / done : 0.0;
-    fmt::print(stream_, "\r[replicate {}/{}] week {}/{}  {:3.0f}%  elapsed {:.1f} s  ETA {:.1f} s   ",
+    fmt::print(stream_,
+               "\r[replicate {}/{}] week {}/{}  {:3.0f}%  elapsed {:.1f} s  ETA {:.1f} s   ",
                replicate + 1, replicates_, week, weeks, 100.0 * done, elapsed, eta);
     std::fflush(stream_);
 }

@@ -7,7 +7,7 @@
 namespace kindred {
 
 class ProgressLine {
-public:
+  public:
     /// Writes to `stream` (a terminal); `replicates` is the number of runs in all.
     ProgressLine(std::FILE* stream, int replicates);
 
@@ -17,7 +17,7 @@ public:
     /// Erases the line.
     void clear();
 
-private:
+  private:
     std::FILE* stream_;
     int replicates_;
     std::chrono::steady_clock::time_point start_;

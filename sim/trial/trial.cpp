@@ -48,8 +48,8 @@ World build_world(const ScenarioSpec& scenario, int replicate) {
         shares.push_back(arm.share);
         counts.push_back(arm.count);
     }
-    assign_arms(world, arm_sizes(scenario.population.ego.patients, shares, counts),
-                scenario.seed, rep);
+    assign_arms(world, arm_sizes(scenario.population.ego.patients, shares, counts), scenario.seed,
+                rep);
     return world;
 }
 
@@ -160,8 +160,8 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
             row.effect_mid = analysis::hedges_g(s.mid, c.mid);
             row.effect_end = analysis::hedges_g(s.end, c.end);
         } else {
-            row.effect_mid = row.effect_end = {std::nan(""), std::nan(""), std::nan(""),
-                                               std::nan("")};
+            row.effect_mid =
+                row.effect_end = {std::nan(""), std::nan(""), std::nan(""), std::nan("")};
         }
         result.arms.push_back(row);
     }
@@ -171,13 +171,16 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
 }
 
 std::string format_summary(const TrialResult& result) {
-    const auto number = [](double x) { return std::isnan(x) ? std::string("-") : fmt::format("{:.3f}", x); };
+    const auto number = [](double x) {
+        return std::isnan(x) ? std::string("-") : fmt::format("{:.3f}", x);
+    };
     const auto effect = [](const analysis::EffectSize& e) {
         if (std::isnan(e.g)) return std::string("-");
         return fmt::format("{:+.2f} [{:+.2f}, {:+.2f}]", e.g, e.ci_low, e.ci_high);
     };
     std::size_t name_width = 4;
-    for (const ArmSummary& arm : result.arms) name_width = std::max(name_width, arm.name.size() + 2);
+    for (const ArmSummary& arm : result.arms)
+        name_width = std::max(name_width, arm.name.size() + 2);
     const std::string mid = fmt::format("d@{}", result.mid_week);
     const std::string end = fmt::format("d@{}", result.weeks);
     const std::string g_mid = fmt::format("g@{} [95% CI]", result.mid_week);
@@ -195,6 +198,17 @@ std::string format_summary(const TrialResult& result) {
                                : fmt::format("{:.1f}%", 100.0 * arm.share_recovered),
                            effect(arm.effect_mid), effect(arm.effect_end));
     }
+    // No trailing blanks from the padded last column.
+    std::string trimmed;
+    std::size_t line_start = 0;
+    while (line_start < out.size()) {
+        const std::size_t line_end = out.find('\n', line_start);
+        std::string line = out.substr(line_start, line_end - line_start);
+        line.erase(line.find_last_not_of(' ') + 1);
+        trimmed += line + "\n";
+        line_start = line_end + 1;
+    }
+    out = std::move(trimmed);
     const int replicates = result.arms.empty() ? 0 : result.arms.front().replicates;
     out += fmt::format(
         "* control arm. d@w: mean distress of the arm's patients at week w{}. g: Hedges' g of "

@@ -31,7 +31,7 @@ struct TrialOptions {
 struct ArmSummary {
     std::string name;
     bool control = false;
-    int patients = 0;              ///< per replicate
+    int patients = 0;  ///< per replicate
     int replicates = 0;
     double mean_distress_start = 0.0;  ///< week 0
     double mean_distress_mid = 0.0;    ///< week min(52, T)

@@ -268,16 +268,15 @@ TEST(Delivery, NewAgentIdsFollowStartWeekThenArmThenProgramThenElementOrder) {
     ProgramSpec professional = program_with(ElementKind::professional, kSocialOnly);
     // Enrolments in arm order: arm 0 both (week 1), arm 1 professional (week 0), arm 1 both
     // (week 1).
-    Simulation sim(std::move(world),
-                   spec_with({enrol(0, both, 1, 2), enrol(1, professional, 0, 2),
-                              enrol(1, both, 1, 2)}));
+    Simulation sim(std::move(world), spec_with({enrol(0, both, 1, 2), enrol(1, professional, 0, 2),
+                                                enrol(1, both, 1, 2)}));
     sim.step();
     sim.begin_week();
     const World& w = sim.world();
-    const std::vector<Role> expected = {Role::professional,                       // week 0
-                                        Role::volunteer,   Role::volunteer,      // arm 0
-                                        Role::peer_worker,                        // arm 0
-                                        Role::volunteer,   Role::volunteer,      // arm 1
+    const std::vector<Role> expected = {Role::professional,                   // week 0
+                                        Role::volunteer,    Role::volunteer,  // arm 0
+                                        Role::peer_worker,                    // arm 0
+                                        Role::volunteer,    Role::volunteer,  // arm 1
                                         Role::peer_worker};
     ASSERT_EQ(w.agent_count(), 4u + expected.size());
     for (std::size_t k = 0; k < expected.size(); ++k) EXPECT_EQ(w.role[4 + k], expected[k]) << k;
@@ -293,7 +292,8 @@ TEST(Delivery, ExposureTakesElementwiseMaxOfActiveEnrolments) {
     Simulation sim(trial_world(1), spec_with({enrol(0, a, 0, 5), enrol(0, b, 0, 5)}));
     sim.begin_week();
     const ResourceVector expected{0.7, 1, 0.3, 0.5, 0, 0};
-    for (int r = 0; r < kResourceCount; ++r) EXPECT_DOUBLE_EQ(sim.exposure().resources[0][r], expected[r]);
+    for (int r = 0; r < kResourceCount; ++r)
+        EXPECT_DOUBLE_EQ(sim.exposure().resources[0][r], expected[r]);
     EXPECT_EQ(sim.exposure().expert_self[0], 2);
     EXPECT_EQ(sim.exposure().expert_provider[0], 0);
     EXPECT_DOUBLE_EQ(sim.exposure().resources[1][0], 0.0) << "family member is not enrolled";

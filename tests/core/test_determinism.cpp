@@ -60,8 +60,9 @@ Snapshot run_with_threads(int threads) {
     Simulation sim(stochastic_world(), spec);
     for (int t = 0; t < spec.weeks; ++t) sim.step();
     const World& w = sim.world();
-    return Snapshot{w.state.distress, w.state.agency, w.state.knowledge, w.state.strengths,
-                    w.state.recreation, w.tie_w, w.tie_q, w.tie_u, w.tie_v, w.recovered_week};
+    return Snapshot{
+        w.state.distress, w.state.agency, w.state.knowledge, w.state.strengths, w.state.recreation,
+        w.tie_w,          w.tie_q,        w.tie_u,           w.tie_v,           w.recovered_week};
 }
 
 TEST(Determinism, SameSeedGivesBitIdenticalResultsForAnyThreadCount) {
@@ -92,7 +93,8 @@ void expect_invariants(const Simulation& sim) {
         for (auto it = w.neighbours_begin(static_cast<AgentId>(i));
              it != w.neighbours_end(static_cast<AgentId>(i)); ++it) {
             const TieIndex e = it->tie;
-            ASSERT_TRUE(w.tie_u[e] == static_cast<AgentId>(i) || w.tie_v[e] == static_cast<AgentId>(i));
+            ASSERT_TRUE(w.tie_u[e] == static_cast<AgentId>(i) ||
+                        w.tie_v[e] == static_cast<AgentId>(i));
             ASSERT_EQ(it->neighbour, w.other_end(e, static_cast<AgentId>(i)));
             ++seen[e];
         }
@@ -119,8 +121,8 @@ void expect_invariants(const Simulation& sim) {
     }
     const DynamicState& s = w.state;
     for (std::size_t i = 0; i < w.agent_count(); ++i) {
-        for (const double x : {s.distress[i], s.agency[i], s.knowledge[i], s.strengths[i],
-                               s.recreation[i]}) {
+        for (const double x :
+             {s.distress[i], s.agency[i], s.knowledge[i], s.strengths[i], s.recreation[i]}) {
             ASSERT_TRUE(x >= 0.0 && x <= 1.0) << "agent " << i;
         }
     }

@@ -164,7 +164,8 @@ TEST(StepTriangle, KnowledgeFlowsOnlyOnPeerExpertiseTies) {
     RunSpec spec;
     spec.params = deterministic_parameters();
     // The group tie belongs to an enrolment of an arm nobody is in, active from week 5.
-    spec.enrolments.push_back(testing::enrol(0, testing::program_with(ElementKind::group, {}), 5, 1));
+    spec.enrolments.push_back(
+        testing::enrol(0, testing::program_with(ElementKind::group, {}), 5, 1));
     Simulation sim(std::move(world), spec);
     sim.begin_week();
     EXPECT_NEAR(sim.flows().knowledge_offered[0], 0.1 * (0.6 - 0.1), kTol);

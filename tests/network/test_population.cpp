@@ -140,9 +140,9 @@ TEST(Arms, AssignmentIsASeededPermutation) {
 }
 
 class CsvImport : public ::testing::Test {
-protected:
-    std::filesystem::path dir_ = std::filesystem::temp_directory_path() /
-                                 ("kindred_csv_" + std::to_string(::getpid()));
+  protected:
+    std::filesystem::path dir_ =
+        std::filesystem::temp_directory_path() / ("kindred_csv_" + std::to_string(::getpid()));
     void SetUp() override { std::filesystem::create_directories(dir_); }
     void TearDown() override { std::filesystem::remove_all(dir_); }
     std::filesystem::path write(const std::string& name, const std::string& text) {
@@ -166,10 +166,10 @@ protected:
 };
 
 TEST_F(CsvImport, ReadsAgentsTiesAndArms) {
-    const World world =
-        load_csv_population(write("agents.csv", kAgents),
-                            write("ties.csv", "i,j,type,w,q\n2,0,family,0.6,-0.3\n0,1,peer,0.3,0.5\n"),
-                            {"control", "treated"});
+    const World world = load_csv_population(
+        write("agents.csv", kAgents),
+        write("ties.csv", "i,j,type,w,q\n2,0,family,0.6,-0.3\n0,1,peer,0.3,0.5\n"),
+        {"control", "treated"});
     ASSERT_EQ(world.agent_count(), 3u);
     EXPECT_EQ(world.arm[0], 1);
     EXPECT_EQ(world.arm[1], kNone);
@@ -213,7 +213,8 @@ TEST_F(CsvImport, ErrorsNameFileLineColumnExpectedAndFound) {
     expect(kAgents, "i,j,type,w,q\n0,1,friend,0.3,0.5\n1,0,peer,0.3,0.5\n",
            {"ties.csv:3:", "second tie", "1 and 0"});
     expect(kAgents, "i,j,type,w,q\n0,7,friend,0.3,0.5\n", {"ties.csv:2:", "column 'j'", "'7'"});
-    expect(kAgents, "i,j,type,w,q\n0,1,enemy,0.3,0.5\n", {"ties.csv:2:", "column 'type'", "'enemy'"});
+    expect(kAgents, "i,j,type,w,q\n0,1,enemy,0.3,0.5\n",
+           {"ties.csv:2:", "column 'type'", "'enemy'"});
     expect(kAgents, "i,j,type,w,q\n0,1,friend,0.3,-2\n", {"ties.csv:2:", "column 'q'", "[-1, 1]"});
     const std::string missing = error_of(kAgents, ok_ties);
     EXPECT_EQ(missing, "no error");

@@ -15,16 +15,17 @@ namespace {
 const std::filesystem::path kSource = KINDRED_SOURCE_DIR;
 
 class Trial : public ::testing::Test {
-protected:
-    std::filesystem::path dir_ = std::filesystem::temp_directory_path() /
-                                 ("kindred_trial_" + std::to_string(::getpid()));
+  protected:
+    std::filesystem::path dir_ =
+        std::filesystem::temp_directory_path() / ("kindred_trial_" + std::to_string(::getpid()));
     ModelCatalogue catalogue_{{kSource / "models"}};
     void SetUp() override { std::filesystem::create_directories(dir_); }
     void TearDown() override { std::filesystem::remove_all(dir_); }
 };
 
 TEST_F(Trial, DefaultScenarioShowsThePatternsOfSpecSection6) {
-    const ScenarioSpec scenario = load_scenario_file(kSource / "scenarios/default.yaml", catalogue_);
+    const ScenarioSpec scenario =
+        load_scenario_file(kSource / "scenarios/default.yaml", catalogue_);
     TrialOptions options;
     options.output = dir_ / "default.h5";
     const TrialResult result = run_trial(scenario, options);
@@ -49,9 +50,8 @@ TEST_F(Trial, DefaultScenarioShowsThePatternsOfSpecSection6) {
 }
 
 TEST_F(Trial, SameScenarioTwiceGivesTheSameSummaryAndReplicatesPool) {
-    ScenarioSpec scenario = load_scenario_file(
-        kSource / "scenarios/default.yaml", catalogue_,
-        {"replicates=2", "sigma=0.03"});
+    ScenarioSpec scenario = load_scenario_file(kSource / "scenarios/default.yaml", catalogue_,
+                                               {"replicates=2", "sigma=0.03"});
     scenario.population.ego.patients = 120;
     scenario.output.trajectories.enabled = false;
     TrialOptions options;
