@@ -29,7 +29,11 @@ struct Household {
 /// Ties of the generator, with first-tie-wins on pairs (spec §5).
 class TieBuilder {
   public:
-    explicit TieBuilder(World& world) : world_(world) {}
+    /// `expected_ties` sizes the pair set once (about 30 ties per patient by default).
+    TieBuilder(World& world, std::size_t expected_ties) : world_(world) {
+        pairs_.reserve(expected_ties);
+        world_.tie_u.reserve(expected_ties);
+    }
 
     /// Adds the tie unless i == j or the pair is already tied; returns whether it was added.
     bool add(AgentId i, AgentId j, TieType type, double w, double q) {
@@ -124,7 +128,11 @@ World build_ego_network(const EgoNetworkParams& params, std::uint64_t seed,
         world.recreation0[i] = r;
     });
 
-    TieBuilder ties(world);
+    const double members_per_patient = params.family_mean + params.friends_mean;
+    const double expected_ties =
+        n * (params.family_mean * (params.family_mean + 1.0) / 2.0 + params.friends_mean +
+             2.0 * members_per_patient + params.peer_ties_mean + 1.0);
+    TieBuilder ties(world, static_cast<std::size_t>(expected_ties * 1.1));
     // Households: family cliques and ties to the patient, then the patient's friends.
     for (int p = 0; p < n; ++p) {
         const Household& h = households[p];

@@ -136,6 +136,30 @@ def compare(ref: Dict[str, np.ndarray], weeks: np.ndarray, agents: np.ndarray,
     return problems
 
 
+def export_csv(directory: str, weeks: np.ndarray, agents: np.ndarray,
+               cpp: Dict[str, np.ndarray], path: str, final_week: int) -> None:
+    """Writes <variable>.csv (header: week, then one column per agent id; NaN before an agent
+    exists) for every recorded variable, and ties_week_T.csv (u,v,type,w,q,enrolment)."""
+    os.makedirs(directory, exist_ok=True)
+    header = "week," + ",".join(str(int(a)) for a in agents)
+    for var in K.VARIABLES:
+        rows = [header]
+        for r, w in enumerate(weeks):
+            rows.append(str(int(w)) + "," + ",".join(repr(float(x)) for x in cpp[var][r]))
+        with open(os.path.join(directory, f"{var}.csv"), "w") as out:
+            out.write("\n".join(rows) + "\n")
+    group = f"replicate_000/ties/week_{final_week:04d}"
+    with h5py.File(path, "r") as f:
+        if group in f:
+            g = f[group]
+            names = [n.decode() if isinstance(n, bytes) else str(n) for n in g["type"].attrs["names"]]
+            with open(os.path.join(directory, f"ties_week_{final_week}.csv"), "w") as out:
+                out.write("u,v,type,w,q,enrolment\n")
+                for u, v, t, w, q, e in zip(g["u"][()], g["v"][()], g["type"][()], g["w"][()],
+                                            g["q"][()], g["enrolment"][()]):
+                    out.write(f"{u},{v},{names[t]},{float(w)!r},{float(q)!r},{e}\n")
+
+
 def compare_final_ties(res, path: str, tol: float) -> int:
     """Compares the ties at week T (C++ snapshot /replicate_000/ties/week_TTTT) with the
     reference's: same pairs, types, enrolments, and w, q to tol. Returns 0 or 1."""
@@ -173,6 +197,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--models-dir", required=True)
     ap.add_argument("--tol", type=float, default=1e-9)
     ap.add_argument("--keep", metavar="DIR", help="keep the C++ outputs in DIR")
+    ap.add_argument("--export", metavar="DIR",
+                    help="write the C++ run as CSV files in DIR (one per variable: rows = weeks, "
+                         "columns = agent ids; and the ties at week T), for comparison with any "
+                         "other implementation of the spec")
     args = ap.parse_args(argv)
 
     try:
@@ -198,6 +226,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    if args.export:
+        export_csv(args.export, weeks, agents, cpp, outs["default"], res.weeks)
+        print(f"exported the C++ run as CSV to {args.export}")
     failures = compare(ref, weeks, agents, cpp, args.tol)
     failures += compare_final_ties(res, outs["default"], args.tol)
 
