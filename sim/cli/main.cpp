@@ -82,7 +82,19 @@ int main(int argc, char** argv) {
 
     app.add_subcommand("parameters", "List the model parameters with defaults and ranges");
 
-    CLI11_PARSE(app, argc, argv);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        // Bad command line: one line, like every other input error.
+        std::cerr << "kindred: error: command line: " << e.what() << " (see kindred --help)\n";
+        return 2;
+    }
 
     try {
         const ModelCatalogue catalogue = make_catalogue(model_dirs);
@@ -107,6 +119,7 @@ int main(int argc, char** argv) {
             std::cout << format_summary(result) << std::flush;
         } else if (validate->parsed()) {
             const ScenarioSpec scenario = load_scenario_file(scenario_path, catalogue, overrides);
+            check_population(scenario);
             std::cout << format_scenario(scenario, output_path(scenario, {}).string());
         } else if (models->parsed()) {
             if (show->parsed()) {

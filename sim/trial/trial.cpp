@@ -53,6 +53,10 @@ World build_world(const ScenarioSpec& scenario, int replicate) {
     return world;
 }
 
+void check_population(const ScenarioSpec& scenario) {
+    if (scenario.population.kind == PopulationSpec::Kind::csv) build_world(scenario, 0);
+}
+
 std::filesystem::path output_path(const ScenarioSpec& scenario,
                                   const std::filesystem::path& option) {
     if (!option.empty()) return option;
@@ -111,6 +115,9 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
     recording.tie_snapshot_weeks = scenario.output.tie_snapshot_weeks;
     recording.compression_level = scenario.output.compression_level;
 
+    // The first world is built before the output file is created, so that bad input (a CSV
+    // population) fails before anything is written.
+    World first_world = build_world(scenario, 0);
     Hdf5TrialWriter writer(result.output, provenance, recording);
     std::vector<ArmSamples> samples(scenario.arms.size());
     for (int replicate = 0; replicate < scenario.replicates; ++replicate) {
@@ -120,7 +127,8 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
         spec.replicate = static_cast<std::uint64_t>(replicate);
         spec.weeks = scenario.weeks;
         spec.enrolments = enrolments;
-        Simulation sim(build_world(scenario, replicate), std::move(spec));
+        Simulation sim(replicate == 0 ? std::move(first_world) : build_world(scenario, replicate),
+                       std::move(spec));
         ReplicateRecorder recorder = writer.begin_replicate(replicate, scenario.seed);
         for (int week = 0;; ++week) {
             sim.begin_week();
@@ -178,37 +186,46 @@ std::string format_summary(const TrialResult& result) {
         if (std::isnan(e.g)) return std::string("-");
         return fmt::format("{:+.2f} [{:+.2f}, {:+.2f}]", e.g, e.ci_low, e.ci_high);
     };
-    std::size_t name_width = 4;
-    for (const ArmSummary& arm : result.arms)
-        name_width = std::max(name_width, arm.name.size() + 2);
-    const std::string mid = fmt::format("d@{}", result.mid_week);
-    const std::string end = fmt::format("d@{}", result.weeks);
-    const std::string g_mid = fmt::format("g@{} [95% CI]", result.mid_week);
-    const std::string g_end = fmt::format("g@{} [95% CI]", result.weeks);
-    std::string out;
-    out += fmt::format("{:<{}} {:>6} {:>6} {:>6} {:>6} {:>9}  {:<22} {:<22}\n", "arm", name_width,
-                       "n", "d@0", mid, end, "recovered", g_mid, g_end);
+    // The week-52 columns only when the run is longer than 52 weeks.
+    const bool show_mid = result.mid_week < result.weeks;
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> header = {"arm", "n", "d@0"};
+    if (show_mid) header.push_back(fmt::format("d@{}", result.mid_week));
+    header.push_back(fmt::format("d@{}", result.weeks));
+    header.push_back("recovered");
+    if (show_mid) header.push_back(fmt::format("g@{} [95% CI]", result.mid_week));
+    header.push_back(fmt::format("g@{} [95% CI]", result.weeks));
+    rows.push_back(header);
     for (const ArmSummary& arm : result.arms) {
-        const std::string name = arm.control ? arm.name + " *" : arm.name;
-        out += fmt::format("{:<{}} {:>6} {:>6} {:>6} {:>6} {:>9}  {:<22} {:<22}\n", name,
-                           name_width, arm.patients, number(arm.mean_distress_start),
-                           number(arm.mean_distress_mid), number(arm.mean_distress_end),
-                           std::isnan(arm.share_recovered)
-                               ? std::string("-")
-                               : fmt::format("{:.1f}%", 100.0 * arm.share_recovered),
-                           effect(arm.effect_mid), effect(arm.effect_end));
+        std::vector<std::string> row = {arm.control ? arm.name + " *" : arm.name,
+                                        std::to_string(arm.patients),
+                                        number(arm.mean_distress_start)};
+        if (show_mid) row.push_back(number(arm.mean_distress_mid));
+        row.push_back(number(arm.mean_distress_end));
+        row.push_back(std::isnan(arm.share_recovered)
+                          ? std::string("-")
+                          : fmt::format("{:.1f}%", 100.0 * arm.share_recovered));
+        if (show_mid) row.push_back(effect(arm.effect_mid));
+        row.push_back(effect(arm.effect_end));
+        rows.push_back(std::move(row));
     }
-    // No trailing blanks from the padded last column.
-    std::string trimmed;
-    std::size_t line_start = 0;
-    while (line_start < out.size()) {
-        const std::size_t line_end = out.find('\n', line_start);
-        std::string line = out.substr(line_start, line_end - line_start);
+    // Column widths; the arm name and the effect columns are left-aligned, numbers right.
+    std::vector<std::size_t> width(header.size(), 0);
+    for (const auto& row : rows) {
+        for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    }
+    std::string out;
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            const bool left = c == 0 || row.size() - c <= (show_mid ? 2u : 1u);
+            if (c > 0) line += "  ";
+            line += left ? fmt::format("{:<{}}", row[c], width[c])
+                         : fmt::format("{:>{}}", row[c], width[c]);
+        }
         line.erase(line.find_last_not_of(' ') + 1);
-        trimmed += line + "\n";
-        line_start = line_end + 1;
+        out += line + "\n";
     }
-    out = std::move(trimmed);
     const int replicates = result.arms.empty() ? 0 : result.arms.front().replicates;
     out += fmt::format(
         "* control arm. d@w: mean distress of the arm's patients at week w{}. g: Hedges' g of "

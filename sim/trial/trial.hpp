@@ -55,6 +55,10 @@ std::vector<Enrolment> scenario_enrolments(const ScenarioSpec& scenario);
 /// The world of replicate `replicate`: generated (and randomised to arms) or read from CSV.
 World build_world(const ScenarioSpec& scenario, int replicate);
 
+/// Reads a CSV population (checking every row and the arm column) so that `validate` finds
+/// what `run` would; generated populations need no check. Throws InputError.
+void check_population(const ScenarioSpec& scenario);
+
 /// Runs every replicate, writes the HDF5 file (atomically) and returns the summary.
 TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options);
 

@@ -29,13 +29,9 @@ DEFAULT_SCENARIO = REPO / "scenarios" / "default.yaml"
 
 KINDRED = None  # set by main()
 
-# Exit codes. main.cpp: InputError → 2, any other exception → 1. CLI11's own usage errors
-# exit with CLI::ExitCodes: ValidationError (a value a ->check() rejects) is 105.
+# Exit codes. main.cpp: InputError and command-line errors → 2, any other exception → 1.
 INPUT_ERROR = 2
 RUNTIME_FAILURE = 1
-CLI11_VALIDATION_ERROR = 105
-# CLI11 prints this hint after its one-line message on every usage error.
-CLI11_FOOTER = "Run with --help for more information."
 
 # Spec §6 (shared/spec/MODEL.md), in the spec's order: name → version-1 default.
 PARAMETER_DEFAULTS = {
@@ -98,12 +94,9 @@ def check_rc(result, expected):
     check(result.rc == expected, f"expected exit code {expected}, got {result.rc}", result)
 
 
-def one_error_line(result, cli11=False):
-    """stderr with its trailing newline stripped, checked to be exactly one line. With
-    cli11=True CLI11's standard second line (CLI11_FOOTER) is tolerated and dropped."""
+def one_error_line(result):
+    """stderr with its trailing newline stripped, checked to be exactly one line."""
     text = result.err[:-1] if result.err.endswith("\n") else result.err
-    if cli11 and text.endswith("\n" + CLI11_FOOTER):
-        text = text[: -len(CLI11_FOOTER) - 1]
     check(text != "" and "\n" not in text,
           f"stderr is not exactly one line ({len(result.err.splitlines())} lines)", result)
     return text
@@ -492,27 +485,21 @@ def test_parameters_lists_all_37():
 # ---- bad input: exit code, one line on stderr, nothing written -----------------------------------
 
 
-def expect_bad_input(args, needles, rc=INPUT_ERROR, cli11=False, output=True,
-                     output_folder_allowed=False):
+def expect_bad_input(args, needles, rc=INPUT_ERROR, output=True):
     """Runs `args` in an empty temporary directory (with -o into it when `output`); checks
     the exit code, one line on stderr containing every needle (any one of a tuple), and that
-    nothing was written. With `output_folder_allowed` (errors found once the run has started)
-    the empty folder of the -o path may remain: the program creates it before the run."""
+    nothing was written: no file, no temporary file, not even the -o folder."""
     with tempfile.TemporaryDirectory() as tmp:
         extra = ["-o", Path(tmp) / "out" / "result.h5"] if output else []
         result = kindred(*args, *extra, cwd=tmp)
         check_rc(result, rc)
-        line = one_error_line(result, cli11=cli11)
-        if not cli11:
-            check(line.startswith("kindred: error: "), "no 'kindred: error:' prefix", result)
+        line = one_error_line(result)
+        check(line.startswith("kindred: error: "), "no 'kindred: error:' prefix", result)
         for needle in needles:
             options = needle if isinstance(needle, tuple) else (needle,)
             check(any(option in line for option in options),
                   f"error line does not contain {' or '.join(map(repr, options))}", result)
         written = tree(tmp)
-        if output_folder_allowed:
-            check_no_tmp(tmp, result)
-            written.pop("out", None) if written.get("out") == "dir" else None
         check(written == {}, f"files written: {sorted(written)}", result)
         return result
 
@@ -569,13 +556,11 @@ def test_bad_set_parameter_out_of_range():
 
 
 def test_bad_threads_zero():
-    expect_bad_input(["run", DATA / "csv_population.yaml", "--threads", "0"], ["--threads"],
-                     rc=CLI11_VALIDATION_ERROR, cli11=True)
+    expect_bad_input(["run", DATA / "csv_population.yaml", "--threads", "0"], ["--threads"])
 
 
 def test_bad_models_dir_missing():
-    expect_bad_input(["--models-dir", "no_such_dir", "models", "list"], ["no_such_dir"],
-                     rc=CLI11_VALIDATION_ERROR, cli11=True, output=False)
+    expect_bad_input(["--models-dir", "no_such_dir", "models", "list"], ["no_such_dir"], output=False)
 
 
 def test_bad_csv_agent_value():
@@ -583,13 +568,19 @@ def test_bad_csv_agent_value():
     # temporary name: this is also the "fails during the run" case.
     line = line_of(DATA / "agents_bad_value.csv", "2,patient,1.5")
     expect_bad_input(["run", DATA / "csv_bad_agent_value.yaml"],
-                     [f"agents_bad_value.csv:{line}", "'d'", "1.5"], output_folder_allowed=True)
+                     [f"agents_bad_value.csv:{line}", "'d'", "1.5"])
 
 
 def test_bad_csv_self_tie():
     line = line_of(DATA / "ties_self_tie.csv", "1,1,friend")
     expect_bad_input(["run", DATA / "csv_self_tie.yaml"],
-                     [f"ties_self_tie.csv:{line}", "self-tie"], output_folder_allowed=True)
+                     [f"ties_self_tie.csv:{line}", "self-tie"])
+
+
+def test_validate_reads_the_csv_population():
+    line = line_of(DATA / "agents_bad_value.csv", "2,patient,1.5")
+    expect_bad_input(["validate", DATA / "csv_bad_agent_value.yaml"],
+                     [f"agents_bad_value.csv:{line}", "'d'", "1.5"], output=False)
 
 
 # ---- output never half-written, replaced atomically ----------------------------------------------
