@@ -82,10 +82,12 @@ Simulation::Simulation(World world, RunSpec spec)
             throw InputError(fmt::format("enrolment {} ({}): invalid arm {}", e,
                                          enrolment.program.name, enrolment.arm));
         }
-        if (enrolment.start_week < 0 || enrolment.end_week <= enrolment.start_week) {
+        if (enrolment.start_week < 0 || enrolment.start_week >= spec_.weeks ||
+            enrolment.end_week <= enrolment.start_week) {
             throw InputError(fmt::format(
-                "enrolment {} ({}): expected 0 <= start_week < end_week, found {} and {}", e,
-                enrolment.program.name, enrolment.start_week, enrolment.end_week));
+                "enrolment {} ({}): expected 0 <= start_week < weeks ({}) and start_week < "
+                "end_week, found {} and {}",
+                e, enrolment.program.name, spec_.weeks, enrolment.start_week, enrolment.end_week));
         }
         if (enrolment.program.caseload < 1 || enrolment.program.group_size < 1 ||
             enrolment.program.staff_per_group < 0) {
@@ -140,7 +142,7 @@ void Simulation::start_enrolment(EnrolmentId e) {
         tie.rho = program.reciprocity;
         tie.expertise = program.expertise;
         tie.enrolment = e;
-        tie.element = static_cast<std::int8_t>(el);
+        tie.element = static_cast<std::int32_t>(el);
         tie.w = one_to_one_w;
         switch (element.kind) {
             case ElementKind::professional:
@@ -217,17 +219,25 @@ void Simulation::start_enrolment(EnrolmentId e) {
     }
 }
 
-void Simulation::end_enrolment(EnrolmentId e) {
-    const Enrolment& enrolment = spec_.enrolments[e];
+void Simulation::end_enrolments() {
+    std::vector<std::uint8_t> ending(spec_.enrolments.size(), 0);
+    bool any_ending = false;
+    for (std::size_t e = 0; e < spec_.enrolments.size(); ++e) {
+        if (spec_.enrolments[e].end_week == week_) ending[e] = any_ending = true;
+    }
+    if (!any_ending) return;
     if (!world_.adjacency_valid()) world_.rebuild_adjacency();
     std::vector<std::uint8_t> remove(world_.tie_count(), 0);
-    bool any = false;
-    // Creation order = index order; a converted tie is natural at once, so a later tie of the
-    // same pair sees it through has_natural_tie() and is removed instead.
+    bool any_removed = false;
+    // One pass in tie index order, which is creation order across all enrolments ending now;
+    // a converted tie is natural at once, so a later tie of the same pair sees it through
+    // has_natural_tie() and is removed instead.
     for (std::size_t t = 0; t < world_.tie_count(); ++t) {
-        if (world_.tie_enrolment[t] != e) continue;
+        const EnrolmentId e = world_.tie_enrolment[t];
+        if (e == kNone || !ending[e]) continue;
         const auto tie = static_cast<TieIndex>(t);
-        const DeliveryElement& element = enrolment.program.delivery[world_.tie_element[t]];
+        const DeliveryElement& element =
+            spec_.enrolments[e].program.delivery[world_.tie_element[t]];
         bool convert = false;
         if (element.kind == ElementKind::group) {
             convert = true;
@@ -243,17 +253,17 @@ void Simulation::end_enrolment(EnrolmentId e) {
         }
         if (convert && !world_.has_natural_tie(world_.tie_u[t], world_.tie_v[t])) {
             world_.tie_enrolment[tie] = kNone;
-            world_.tie_element[tie] = -1;
+            world_.tie_element[tie] = kNone;
             world_.tie_rho[tie] = 1.0;
             world_.tie_expertise[tie] = Expertise::none;
             world_.tie_client[tie] = kNone;
             world_.tie_provider[tie] = kNone;
         } else {
             remove[t] = 1;
-            any = true;
+            any_removed = true;
         }
     }
-    if (any) {
+    if (any_removed) {
         world_.remove_ties(remove);
         world_.rebuild_adjacency();
     }
@@ -329,9 +339,7 @@ void Simulation::begin_week() {
     for (std::size_t e = 0; e < spec_.enrolments.size(); ++e) {
         if (spec_.enrolments[e].start_week == week_) start_enrolment(static_cast<EnrolmentId>(e));
     }
-    for (std::size_t e = 0; e < spec_.enrolments.size(); ++e) {
-        if (spec_.enrolments[e].end_week == week_) end_enrolment(static_cast<EnrolmentId>(e));
-    }
+    end_enrolments();
     if (!world_.adjacency_valid()) world_.rebuild_adjacency();
     compute_exposure();
     compute_flows();
@@ -524,6 +532,10 @@ void Simulation::update_recovery() {
 
 void Simulation::finish_week() {
     if (!week_begun_) throw RuntimeFailure("Simulation::finish_week called before begin_week");
+    if (activation_w_.size() != world_.tie_count() ||
+        flows_.help_received.size() != world_.agent_count()) {
+        throw RuntimeFailure("Simulation::finish_week: agents or ties changed after begin_week");
+    }
     update_agents();
     update_natural_ties();  // reads d at t: agents are swapped in only afterwards
     world_.swap_state();

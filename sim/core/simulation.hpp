@@ -68,6 +68,8 @@ class Simulation {
 
     int week() const { return week_; }
     const World& world() const { return world_; }
+    /// Direct access for tests and tools: add agents or ties only between finish_week() and
+    /// the next begin_week() (finish_week() refuses a world changed in between).
     World& mutable_world() { return world_; }
     const Flows& flows() const { return flows_; }
     const Exposure& exposure() const { return exposure_; }
@@ -80,7 +82,7 @@ class Simulation {
 
   private:
     void start_enrolment(EnrolmentId e);
-    void end_enrolment(EnrolmentId e);
+    void end_enrolments();  ///< all enrolments with t1 = t, their ties in creation order
     void compute_exposure();
     void compute_flows();
     void update_agents();
@@ -96,7 +98,7 @@ class Simulation {
     Exposure exposure_;
     /// Enrolled patients of each arm, ascending id (fixed at construction).
     std::vector<std::vector<AgentId>> arm_patients_;
-    /// Per tie, scratch for the week: activation rates (a_w, a_q), -1 when not activated.
+    /// Per tie, scratch for the week: activation rates (a_w, a_q), 0 when not activated.
     std::vector<double> activation_w_, activation_q_;
 };
 

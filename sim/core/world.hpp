@@ -52,7 +52,7 @@ struct TieInit {
     AgentId client = kNone;
     AgentId provider = kNone;
     EnrolmentId enrolment = kNone;  ///< kNone: natural tie
-    std::int8_t element = -1;       ///< index of the delivery element that made it, or kNone
+    std::int32_t element = kNone;   ///< index of the delivery element that made it, or kNone
 };
 
 /// One entry of the adjacency: the neighbour and the tie that joins them.
@@ -82,7 +82,7 @@ class World {
     std::vector<Expertise> tie_expertise;
     std::vector<AgentId> tie_client, tie_provider;
     std::vector<EnrolmentId> tie_enrolment;
-    std::vector<std::int8_t> tie_element;  ///< delivery element of a program tie, or kNone
+    std::vector<std::int32_t> tie_element;  ///< delivery element of a program tie, or kNone
 
     std::size_t agent_count() const { return role.size(); }
     std::size_t tie_count() const { return tie_u.size(); }

@@ -26,19 +26,16 @@ struct Household {
     bool high_expressed_emotion = false;
 };
 
-/// Ties of the generator, with first-tie-wins on pairs (spec §5).
+/// Appends natural ties; `add_unless_tied` keeps the first tie of a pair (spec §5) using a set
+/// of the pairs that can collide. Household, friend and coordinator ties are distinct by
+/// construction, so only ring ties (among members) and peer ties (among patients) are kept in
+/// sets, and a ring tie between two family members of one household is found through
+/// `household` instead.
 class TieBuilder {
   public:
-    /// `expected_ties` sizes the pair set once (about 30 ties per patient by default).
-    TieBuilder(World& world, std::size_t expected_ties) : world_(world) {
-        pairs_.reserve(expected_ties);
-        world_.tie_u.reserve(expected_ties);
-    }
+    explicit TieBuilder(World& world) : world_(world) {}
 
-    /// Adds the tie unless i == j or the pair is already tied; returns whether it was added.
-    bool add(AgentId i, AgentId j, TieType type, double w, double q) {
-        if (i == j) return false;
-        if (!pairs_.insert(tie_entity(std::min(i, j), std::max(i, j))).second) return false;
+    void add(AgentId i, AgentId j, TieType type, double w, double q) {
         TieInit tie;
         tie.i = i;
         tie.j = j;
@@ -46,12 +43,19 @@ class TieBuilder {
         tie.w = w;
         tie.q = q;
         world_.add_tie(tie);
+    }
+
+    /// Adds the tie unless i == j or `pairs` already holds the pair; returns whether it did.
+    bool add_unless_tied(std::unordered_set<std::uint64_t>& pairs, AgentId i, AgentId j,
+                         TieType type, double w, double q) {
+        if (i == j) return false;
+        if (!pairs.insert(tie_entity(std::min(i, j), std::max(i, j))).second) return false;
+        add(i, j, type, w, q);
         return true;
     }
 
   private:
     World& world_;
-    std::unordered_set<std::uint64_t> pairs_;
 };
 
 }  // namespace
@@ -81,8 +85,11 @@ World build_ego_network(const EgoNetworkParams& params, std::uint64_t seed,
         world.add_agent(init);
     }
     std::vector<AgentId> first_member(static_cast<std::size_t>(n));
+    std::vector<int> household;  // member id − n → its patient
     for (int p = 0; p < n; ++p) {
         first_member[p] = static_cast<AgentId>(world.agent_count());
+        household.insert(household.end(),
+                         static_cast<std::size_t>(households[p].family + households[p].friends), p);
         init.role = Role::family;
         for (int f = 0; f < households[p].family; ++f) world.add_agent(init);
         init.role = Role::friend_;
@@ -128,11 +135,7 @@ World build_ego_network(const EgoNetworkParams& params, std::uint64_t seed,
         world.recreation0[i] = r;
     });
 
-    const double members_per_patient = params.family_mean + params.friends_mean;
-    const double expected_ties =
-        n * (params.family_mean * (params.family_mean + 1.0) / 2.0 + params.friends_mean +
-             2.0 * members_per_patient + params.peer_ties_mean + 1.0);
-    TieBuilder ties(world, static_cast<std::size_t>(expected_ties * 1.1));
+    TieBuilder ties(world);
     // Households: family cliques and ties to the patient, then the patient's friends.
     for (int p = 0; p < n; ++p) {
         const Household& h = households[p];
@@ -158,6 +161,12 @@ World build_ego_network(const EgoNetworkParams& params, std::uint64_t seed,
     }
     std::sort(ring.begin(), ring.end());
     const std::size_t members = ring.size();
+    std::unordered_set<std::uint64_t> ring_pairs;
+    ring_pairs.reserve(2 * members);
+    const auto same_family = [&](AgentId a, AgentId b) {
+        return world.role[a] == Role::family && world.role[b] == Role::family &&
+               household[a - n] == household[b - n];
+    };
     for (std::size_t pos = 0; pos < members; ++pos) {
         const AgentId origin = ring[pos].second;
         RandomStream draws = stream(static_cast<std::uint64_t>(origin), kRingRewire);
@@ -166,17 +175,20 @@ World build_ego_network(const EgoNetworkParams& params, std::uint64_t seed,
             if (draws.bernoulli(params.rewire_probability)) {
                 far = ring[draws.below(members)].second;
             }
-            ties.add(origin, far, TieType::friend_, 0.3, 0.5);
+            if (same_family(origin, far)) continue;  // already tied in the family clique
+            ties.add_unless_tied(ring_pairs, origin, far, TieType::friend_, 0.3, 0.5);
         }
     }
 
     // Patient–patient peer ties.
+    std::unordered_set<std::uint64_t> peer_pairs;
+    peer_pairs.reserve(static_cast<std::size_t>(n * params.peer_ties_mean * 1.2) + 16);
     for (int p = 0; p < n; ++p) {
         RandomStream draws = stream(static_cast<std::uint64_t>(p), kPeerTies);
         const int count = draws.poisson(params.peer_ties_mean);
         for (int c = 0; c < count; ++c) {
             const auto other = static_cast<AgentId>(draws.below(static_cast<std::uint64_t>(n)));
-            ties.add(p, other, TieType::peer, 0.3, 0.5);
+            ties.add_unless_tied(peer_pairs, p, other, TieType::peer, 0.3, 0.5);
         }
     }
 

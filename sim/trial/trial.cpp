@@ -26,7 +26,10 @@ std::vector<Enrolment> scenario_enrolments(const ScenarioSpec& scenario) {
             enrolment.arm = static_cast<int>(a);
             enrolment.program = program;
             enrolment.start_week = program.start_week;
-            enrolment.end_week = program.start_week + program.duration_weeks;
+            // An enrolment ending after week T never ends within the run: clamp (no overflow).
+            enrolment.end_week = static_cast<int>(
+                std::min<std::int64_t>(std::int64_t{program.start_week} + program.duration_weeks,
+                                       std::int64_t{scenario.weeks} + 1));
             enrolments.push_back(std::move(enrolment));
         }
     }
