@@ -3,6 +3,8 @@
 // downstream trusts these values.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -12,6 +14,7 @@
 
 #include "core/parameters.hpp"
 #include "core/program.hpp"
+#include "core/simulation.hpp"
 #include "core/types.hpp"
 #include "network/population.hpp"
 
@@ -63,7 +66,10 @@ struct ScenarioSpec {
     Parameters params;
     PopulationSpec population;
     std::vector<ArmSpec> arms;
-    int control_arm = kNone;  ///< index of the control arm, or kNone
+    int control_arm = kNone;      ///< index of the control arm, or kNone
+    Mechanisms mechanisms;        ///< all on, except those in `knockouts: [...]`
+    bool counterfactual = false;  ///< also run each replicate without programs (paired)
+    YAML::Node sweep_node;        ///< the `sweep:` section as written, read by the sweep layer
     OutputSpec output;
 };
 

@@ -15,9 +15,9 @@ namespace {
 using detail::Field;
 using detail::Map;
 
-const std::vector<std::string> kScenarioKeys = {"name",       "description", "seed",
-                                                "weeks",      "replicates",  "population",
-                                                "parameters", "arms",        "output"};
+const std::vector<std::string> kScenarioKeys = {
+    "name",       "description", "seed",   "weeks",     "replicates",     "population",
+    "parameters", "arms",        "output", "knockouts", "counterfactual", "sweep"};
 const std::vector<std::string> kEgoKeys = {
     "generator",     "patients",           "family_mean",    "friends_mean",
     "high_ee_share", "rewire_probability", "peer_ties_mean", "coordinator_caseload"};
@@ -46,18 +46,66 @@ const std::vector<std::string> kTrajectoryKeys = {"enabled", "every_weeks", "age
 constexpr double kShareTolerance = 1e-9;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-/// One command-line "--set name=value", parsed and checked (not yet applied).
+/// What an override sets.
+enum class OverrideKind { run, parameter, population, program, knockout };
+
+/// One command-line "--set name=value", parsed and checked as far as possible without the
+/// scenario (not yet applied).
 struct Override {
     std::string text;
     std::string name;
+    OverrideKind kind = OverrideKind::run;
+    std::string value_text;
     double value = 0.0;      ///< parameters, weeks, replicates
     std::uint64_t seed = 0;  ///< seed
+    /// program overrides: arm name or "*", program name, field ("resources.x" allowed)
+    std::string arm, program, field;
+
+    /// The value as a located field, so the readers of file values check it and name it.
+    Field as_field() const {
+        YAML::Node node;
+        try {
+            node = YAML::Load(value_text);
+        } catch (const YAML::Exception&) {
+            node = YAML::Node(value_text);
+        }
+        return Field{&where, name, node, YAML::Mark::null_mark()};
+    }
+    std::string where;  ///< "--set TEXT", the location of errors
 };
 
 [[noreturn]] void fail_override(const std::string& text, std::string_view expected,
                                 std::string_view found) {
     throw InputError(fmt::format("--set {}: expected {}, found {}", text, expected, found));
 }
+
+std::vector<std::string> split(const std::string& text, char separator) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t end = text.find(separator, start);
+        parts.push_back(text.substr(start, end - start));
+        if (end == std::string::npos) return parts;
+        start = end + 1;
+    }
+}
+
+const MechanismInfo* find_mechanism(std::string_view name) {
+    for (const MechanismInfo& info : mechanism_table()) {
+        if (info.name == name) return &info;
+    }
+    return nullptr;
+}
+
+std::string mechanism_names() {
+    std::vector<std::string> names;
+    for (const MechanismInfo& info : mechanism_table()) names.emplace_back(info.name);
+    return detail::join(names);
+}
+
+constexpr std::string_view kOverrideNames =
+    "a spec §6 parameter name, seed, weeks, replicates, population.KEY, ARM.PROGRAM.FIELD "
+    "(ARM may be *) or knockout.MECHANISM";
 
 std::vector<Override> parse_overrides(const std::vector<std::string>& texts) {
     std::vector<Override> overrides;
@@ -66,11 +114,15 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& texts) {
         if (equals == std::string::npos || equals == 0) {
             fail_override(text, "NAME=VALUE", equals == 0 ? "no name" : "no '='");
         }
-        Override entry{text, text.substr(0, equals)};
-        const std::string value_text = text.substr(equals + 1);
-        const std::string found = "'" + value_text + "'";
+        Override entry;
+        entry.text = text;
+        entry.where = "--set " + text;
+        entry.name = text.substr(0, equals);
+        entry.value_text = text.substr(equals + 1);
+        const std::string found = "'" + entry.value_text + "'";
+        const std::vector<std::string> parts = split(entry.name, '.');
         if (entry.name == "seed") {
-            const std::optional<std::uint64_t> seed = detail::parse_uint64_text(value_text);
+            const std::optional<std::uint64_t> seed = detail::parse_uint64_text(entry.value_text);
             if (!seed) {
                 fail_override(
                     text,
@@ -79,21 +131,43 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& texts) {
             }
             entry.seed = *seed;
         } else if (entry.name == "weeks" || entry.name == "replicates") {
-            const std::optional<std::int64_t> value = detail::parse_integer_text(value_text);
+            const std::optional<std::int64_t> value = detail::parse_integer_text(entry.value_text);
             if (!value || *value < 1 || *value > std::numeric_limits<int>::max()) {
                 fail_override(text, detail::integer_range_text(1, std::numeric_limits<int>::max()),
                               found);
             }
             entry.value = static_cast<double>(*value);
         } else if (find_parameter(entry.name) != nullptr) {
-            const std::optional<double> value = detail::parse_number_text(value_text);
+            entry.kind = OverrideKind::parameter;
+            const std::optional<double> value = detail::parse_number_text(entry.value_text);
             if (!value || !std::isfinite(*value)) fail_override(text, "a finite number", found);
             entry.value = *value;
             Parameters scratch;
             set_parameter(scratch, entry.name, entry.value, "--set " + text);
+        } else if (parts.size() == 2 && parts[0] == "population") {
+            entry.kind = OverrideKind::population;
+            entry.field = parts[1];
+            if (std::find(kEgoKeys.begin() + 1, kEgoKeys.end(), entry.field) == kEgoKeys.end()) {
+                fail_override(text,
+                              "population.KEY with KEY one of " +
+                                  detail::join({kEgoKeys.begin() + 1, kEgoKeys.end()}),
+                              "'" + entry.field + "'");
+            }
+        } else if (parts.size() == 2 && parts[0] == "knockout") {
+            entry.kind = OverrideKind::knockout;
+            entry.field = parts[1];
+            if (find_mechanism(entry.field) == nullptr) {
+                fail_override(text, "knockout.MECHANISM with MECHANISM one of " + mechanism_names(),
+                              "'" + entry.field + "'");
+            }
+        } else if ((parts.size() == 3 || (parts.size() == 4 && parts[2] == "resources")) &&
+                   !parts[0].empty() && !parts[1].empty() && !parts[2].empty()) {
+            entry.kind = OverrideKind::program;
+            entry.arm = parts[0];
+            entry.program = parts[1];
+            entry.field = parts.size() == 4 ? "resources." + parts[3] : parts[2];
         } else {
-            fail_override(text, "a spec §6 parameter name, seed, weeks or replicates",
-                          "unknown name '" + entry.name + "'");
+            fail_override(text, kOverrideNames, "unknown name '" + entry.name + "'");
         }
         overrides.push_back(std::move(entry));
     }
@@ -145,10 +219,18 @@ class ScenarioReader {
         apply_run_overrides();
 
         if (auto field = map.find("population")) read_population(*field);
+        apply_population_overrides();
         if (auto field = map.find("parameters")) read_parameters(*field);
         apply_parameter_overrides();
 
         read_arms(map.require("arms", "a list of one or more arms"));
+        apply_program_overrides();
+        if (auto field = map.find("knockouts")) read_knockouts(*field);
+        apply_knockout_overrides();
+        if (auto field = map.find("counterfactual")) {
+            spec_.counterfactual = detail::read_bool(*field);
+        }
+        if (auto field = map.find("sweep")) spec_.sweep_node = field->node;
         if (auto field = map.find("output")) read_output(*field);
         return std::move(spec_);
     }
@@ -198,25 +280,115 @@ class ScenarioReader {
             return;
         }
         const Map map(field, kEgoKeys);
-        EgoNetworkParams& ego = population.ego;
-        if (auto value = map.find("patients")) ego.patients = detail::read_int(*value, 1);
-        if (auto value = map.find("family_mean")) {
-            ego.family_mean = detail::read_number(*value, 0.0, kInf);
+        for (const auto& [key, value] : map.entries()) {
+            if (key != "generator") read_ego_key(population.ego, key, value);
         }
-        if (auto value = map.find("friends_mean")) {
-            ego.friends_mean = detail::read_number(*value, 0.0, kInf);
+    }
+
+    /// One ego-network generator parameter (a key of kEgoKeys other than generator).
+    static void read_ego_key(EgoNetworkParams& ego, const std::string& key, const Field& value) {
+        if (key == "patients") {
+            ego.patients = detail::read_int(value, 1);
+        } else if (key == "family_mean") {
+            ego.family_mean = detail::read_number(value, 0.0, kInf);
+        } else if (key == "friends_mean") {
+            ego.friends_mean = detail::read_number(value, 0.0, kInf);
+        } else if (key == "high_ee_share") {
+            ego.high_ee_share = detail::read_number(value, 0.0, 1.0);
+        } else if (key == "rewire_probability") {
+            ego.rewire_probability = detail::read_number(value, 0.0, 1.0);
+        } else if (key == "peer_ties_mean") {
+            ego.peer_ties_mean = detail::read_number(value, 0.0, kInf);
+        } else if (key == "coordinator_caseload") {
+            ego.coordinator_caseload = detail::read_int(value, 1);
         }
-        if (auto value = map.find("high_ee_share")) {
-            ego.high_ee_share = detail::read_number(*value, 0.0, 1.0);
+    }
+
+    void apply_population_overrides() {
+        for (const Override& entry : overrides_) {
+            if (entry.kind != OverrideKind::population) continue;
+            if (spec_.population.kind != PopulationSpec::Kind::ego_network) {
+                fail_override(entry.text, "a scenario with the ego_network generator",
+                              "a csv population");
+            }
+            read_ego_key(spec_.population.ego, entry.field, entry.as_field());
         }
-        if (auto value = map.find("rewire_probability")) {
-            ego.rewire_probability = detail::read_number(*value, 0.0, 1.0);
+    }
+
+    /// ARM.PROGRAM.FIELD: the field of that program in that arm (or every arm with ARM = *).
+    void apply_program_overrides() {
+        for (const Override& entry : overrides_) {
+            if (entry.kind != OverrideKind::program) continue;
+            int matched = 0;
+            for (ArmSpec& arm : spec_.arms) {
+                if (entry.arm != "*" && entry.arm != arm.name) continue;
+                for (ProgramSpec& program : arm.programs) {
+                    if (program.name != entry.program) continue;
+                    ++matched;
+                    apply_program_override(program, entry);
+                }
+            }
+            if (matched == 0) {
+                std::vector<std::string> pairs;
+                for (const ArmSpec& arm : spec_.arms) {
+                    for (const ProgramSpec& program : arm.programs) {
+                        pairs.push_back(arm.name + "." + program.name);
+                    }
+                }
+                fail_override(entry.text,
+                              "ARM.PROGRAM.FIELD naming a program of an arm (" +
+                                  (pairs.empty() ? std::string("this scenario has none")
+                                                 : detail::join(pairs)) +
+                                  ")",
+                              fmt::format("no program '{}' in arm '{}'", entry.program, entry.arm));
+            }
         }
-        if (auto value = map.find("peer_ties_mean")) {
-            ego.peer_ties_mean = detail::read_number(*value, 0.0, kInf);
+    }
+
+    void apply_program_override(ProgramSpec& program, const Override& entry) const {
+        const Field value = entry.as_field();
+        if (entry.field.rfind("resources.", 0) == 0) {
+            const std::string resource = entry.field.substr(10);
+            if (!parse_resource(resource)) {
+                fail_override(entry.text, "resources.NAME with NAME one of " + resource_names(),
+                              "'" + resource + "'");
+            }
+            program.resources[static_cast<int>(*parse_resource(resource))] =
+                detail::read_number(value, 0.0, 1.0);
+        } else if (entry.field == "a_w" || entry.field == "a_q" ||
+                   entry.field == "persist_probability") {
+            apply_element_override(program, entry.field, value);
+        } else if (!detail::read_program_field(program, entry.field, value, false)) {
+            fail_override(
+                entry.text,
+                "a program field (" +
+                    detail::join({kProgramEntryKeys.begin() + 1, kProgramEntryKeys.end()}) +
+                    ", resources.NAME)",
+                "'" + entry.field + "'");
         }
-        if (auto value = map.find("coordinator_caseload")) {
-            ego.coordinator_caseload = detail::read_int(*value, 1);
+        if (entry.field == "start_week") check_start_week(program, value, false);
+    }
+
+    void read_knockouts(const Field& field) {
+        const std::string expected = "a list of mechanisms (" + mechanism_names() + ")";
+        std::vector<std::string> seen;
+        for (const Field& item : detail::read_list(field, expected)) {
+            const MechanismInfo* info =
+                item.node.IsScalar() ? find_mechanism(item.node.Scalar()) : nullptr;
+            if (info == nullptr) item.fail("one of " + mechanism_names());
+            if (std::find(seen.begin(), seen.end(), info->name) != seen.end()) {
+                item.fail("each mechanism once", describe_again(item));
+            }
+            seen.emplace_back(info->name);
+            spec_.mechanisms.*(info->flag) = false;
+        }
+    }
+
+    void apply_knockout_overrides() {
+        for (const Override& entry : overrides_) {
+            if (entry.kind != OverrideKind::knockout) continue;
+            const bool off = detail::read_int(entry.as_field(), 0, 1) == 1;
+            spec_.mechanisms.*(find_mechanism(entry.field)->flag) = !off;
         }
     }
 

@@ -48,6 +48,23 @@ constexpr int kFallbackRejectionTries = 64;
 
 }  // namespace
 
+std::span<const MechanismInfo> mechanism_table() {
+    static constexpr MechanismInfo kTable[] = {
+        {"help_flow", "help on ties (H, G and mutual help)", &Mechanisms::help_flow},
+        {"helper_effect", "agency gained by giving help (alpha_help_given)",
+         &Mechanisms::helper_effect},
+        {"expertise_effects", "agency gained or lost through where expertise lies (Es, Ep)",
+         &Mechanisms::expertise_effects},
+        {"knowledge_transfer", "experiential knowledge offered on peer-expertise ties (Kin)",
+         &Mechanisms::knowledge_transfer},
+        {"tie_dynamics", "strengthening, weakening, decay and dissolution of natural ties",
+         &Mechanisms::tie_dynamics},
+        {"friendship_formation", "new friendships", &Mechanisms::friendship_formation},
+        {"activation", "programs activating natural ties", &Mechanisms::activation},
+    };
+    return kTable;
+}
+
 void Flows::resize(std::size_t n) {
     help_received.assign(n, 0.0);
     help_given.assign(n, 0.0);
@@ -112,7 +129,7 @@ bool Simulation::enrolment_active(EnrolmentId e) const {
 
 double Simulation::help_on_tie(TieIndex e, AgentId from) const {
     const double q = world_.tie_q[e];
-    if (q <= 0.0) return 0.0;
+    if (q <= 0.0 || !spec_.mechanisms.help_flow) return 0.0;
     double help = world_.tie_w[e] * q * (1.0 - world_.state.distress[from]);
     if (world_.tie_client[e] == from) help *= world_.tie_rho[e];
     if (world_.tie_type[e] == TieType::peer) {
@@ -283,12 +300,17 @@ void Simulation::compute_exposure() {
         for (const AgentId patient : arm_patients_[spec_.enrolments[e].arm]) {
             ResourceVector& m = exposure_.resources[patient];
             for (int r = 0; r < kResourceCount; ++r) m[r] = std::max(m[r], program.resources[r]);
-            if (program.expertise == Expertise::patient ||
-                program.expertise == Expertise::everyone) {
-                ++exposure_.expert_self[patient];
+            if (spec_.mechanisms.expertise_effects) {
+                if (program.expertise == Expertise::patient ||
+                    program.expertise == Expertise::everyone) {
+                    ++exposure_.expert_self[patient];
+                }
+                if (program.expertise == Expertise::provider) {
+                    ++exposure_.expert_provider[patient];
+                }
             }
-            if (program.expertise == Expertise::provider) ++exposure_.expert_provider[patient];
-            if (m_soc <= 0.0) continue;  // no social resource: activates nothing
+            // No social resource: activates nothing.
+            if (m_soc <= 0.0 || !spec_.mechanisms.activation) continue;
             for (const DeliveryElement& element : program.delivery) {
                 if (element.kind != ElementKind::activate) continue;
                 for (auto it = world_.neighbours_begin(patient);
@@ -313,6 +335,7 @@ void Simulation::compute_flows() {
     const std::size_t n = world_.agent_count();
     flows_.resize(n);
     const auto& knowledge = world_.state.knowledge;
+    const bool knowledge_transfer = spec_.mechanisms.knowledge_transfer;
     parallel_for_each_index(n, [&](std::size_t index) {
         const auto i = static_cast<AgentId>(index);
         double received = 0.0, given = 0.0, strain = 0.0, offered = 0.0;
@@ -323,7 +346,8 @@ void Simulation::compute_flows() {
             given += help_on_tie(e, i);
             strain += world_.tie_w[e] * negative_part(world_.tie_q[e]);
             const Expertise expertise = world_.tie_expertise[e];
-            if (expertise == Expertise::peers || expertise == Expertise::everyone) {
+            if (knowledge_transfer &&
+                (expertise == Expertise::peers || expertise == Expertise::everyone)) {
                 offered += world_.tie_w[e] * positive_part(knowledge[j] - knowledge[i]);
             }
         }
@@ -380,7 +404,8 @@ void Simulation::update_agents() {
         }
         next.distress[i] = clip01(d - relief * d + stress * (1.0 - d) + noise);
 
-        const double gain = p.alpha_help_given * flows_.help_given[i] +
+        const double help_given = spec_.mechanisms.helper_effect ? flows_.help_given[i] : 0.0;
+        const double gain = p.alpha_help_given * help_given +
                             p.alpha_expert_self * exposure_.expert_self[i] +
                             p.alpha_decision * m[kResDecision];
         const double loss =
@@ -401,17 +426,25 @@ void Simulation::update_natural_ties() {
     const std::size_t m = world_.tie_count();
     std::vector<std::uint8_t> dissolve(m, 0);
     const auto& distress = world_.state.distress;
+    const bool tie_dynamics = spec_.mechanisms.tie_dynamics;
     parallel_for_each_index(m, [&](std::size_t index) {
         const auto e = static_cast<TieIndex>(index);
         if (world_.tie_enrolment[e] != kNone) return;  // program ties keep their w and q
         const AgentId u = world_.tie_u[e], v = world_.tie_v[e];
         const double w = world_.tie_w[e];
+        // Everything from the state at t: mutual help reads q before it is updated.
+        const double q = world_.tie_q[e];
+        const double q_next = std::min(std::max(q + activation_q_[e] * (1.0 - q), -1.0), 1.0);
+        if (!tie_dynamics) {  // knock-out: only activation changes a natural tie
+            world_.tie_w[e] = clip01(w + activation_w_[e] * (1.0 - w));
+            world_.tie_q[e] = q_next;
+            return;
+        }
         const double mutual = w > 0.0 ? std::min(help_on_tie(e, u), help_on_tie(e, v)) / w : 0.0;
         double w_next = clip01(w + p.kappa_reciprocity * mutual * (1.0 - w) -
                                p.kappa_withdrawal * w * (distress[u] + distress[v]) / 2.0 -
                                p.kappa_decay * w + activation_w_[e] * (1.0 - w));
-        const double q = world_.tie_q[e];
-        world_.tie_q[e] = std::min(std::max(q + activation_q_[e] * (1.0 - q), -1.0), 1.0);
+        world_.tie_q[e] = q_next;
         if (world_.tie_type[e] == TieType::family) {
             w_next = std::max(w_next, p.w_floor_family);
         } else if (w_next < p.w_min) {
@@ -425,7 +458,7 @@ void Simulation::update_natural_ties() {
 
 void Simulation::form_friendships() {
     const Parameters& p = spec_.params;
-    if (p.phi <= 0.0) return;
+    if (p.phi <= 0.0 || !spec_.mechanisms.friendship_formation) return;
     const std::size_t n = world_.agent_count();
     const auto week = static_cast<std::uint64_t>(week_);
     std::vector<AgentId> eligible_pool;  // agents whose role is not professional, ascending

@@ -14,7 +14,9 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/parameters.hpp"
@@ -23,9 +25,31 @@
 
 namespace kindred {
 
+/// Mechanisms of the model that a run can switch off everywhere ("knock-outs"), to measure how
+/// much of an effect each one carries. All on by default: version 1 of the spec.
+struct Mechanisms {
+    bool help_flow = true;             ///< off: no help on any tie (h = 0: H = G = 0, mutual = 0)
+    bool helper_effect = true;         ///< off: help given does not raise agency (α_G term)
+    bool expertise_effects = true;     ///< off: Es = Ep = 0 (α_E and δ_dep terms)
+    bool knowledge_transfer = true;    ///< off: Kin = 0 (α_K term)
+    bool tie_dynamics = true;          ///< off: natural ties keep w (no κ terms, no dissolution)
+    bool friendship_formation = true;  ///< off: no new friendships (as φ = 0)
+    bool activation = true;            ///< off: programs activate no natural ties (a_w = a_q = 0)
+    bool operator==(const Mechanisms&) const = default;
+};
+
+/// One entry per mechanism: its name in files ("help_flow", …) and its flag.
+struct MechanismInfo {
+    std::string_view name;
+    std::string_view meaning;
+    bool Mechanisms::*flag;
+};
+std::span<const MechanismInfo> mechanism_table();
+
 /// What one run needs besides its World: parameters, randomness keys, length, enrolments.
 struct RunSpec {
     Parameters params;
+    Mechanisms mechanisms;
     std::uint64_t seed = 1;
     std::uint64_t replicate = 0;
     int weeks = 104;                    ///< T

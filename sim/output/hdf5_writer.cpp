@@ -1002,6 +1002,40 @@ void ReplicateRecorder::record(int week, const World& world, const Flows& flows)
     ++state.next_week;
 }
 
+void ReplicateRecorder::write_counterfactual(const CounterfactualTable& table) {
+    detail::ReplicateState& state = *state_;
+    detail::TrialFile& file = *state.file;
+    const std::size_t w = table.weeks.size(), p = table.patient.size();
+    if (table.arm.size() != p || table.distress_with.size() != w * p ||
+        table.distress_without.size() != w * p) {
+        throw std::invalid_argument("write_counterfactual: table columns of different sizes");
+    }
+    if (state.finished || state.failed) {
+        throw std::logic_error(fmt::format("results file '{}': write_counterfactual() on a {} {}",
+                                           file.path.string(),
+                                           state.finished ? "finished" : "failed", state.label()));
+    }
+    std::vector<double> effect(w * p);
+    for (std::size_t k = 0; k < effect.size(); ++k) {
+        effect[k] = table.distress_with[k] - table.distress_without[k];
+    }
+    const Hdf5Lock lock;
+    file.require_open("ReplicateRecorder::write_counterfactual()");
+    const Io& io = file.io;
+    const Handle group = io.group(state.group.get(), "counterfactual");
+    const int level = file.options.compression_level;
+    io.column<std::int32_t>(group.get(), "week", table.weeks, level);
+    io.column<std::int32_t>(group.get(), "patient_id", table.patient, level);
+    io.column<std::int32_t>(group.get(), "arm", table.arm, level);
+    const std::array<hsize_t, 2> dims{w, p};
+    io.dataset<double>(group.get(), "distress_with", dims, table.distress_with, level);
+    io.dataset<double>(group.get(), "distress_without", dims, table.distress_without, level);
+    io.dataset<double>(group.get(), "individual_effect", dims, effect, level);
+    io.attribute(group.get(), "description",
+                 std::string("distress with the programs minus distress in the paired run "
+                             "without any program (same world, same random numbers)"));
+}
+
 void ReplicateRecorder::finish() {
     detail::ReplicateState& state = *state_;
     detail::TrialFile& file = *state.file;

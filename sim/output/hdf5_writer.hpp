@@ -69,6 +69,16 @@ struct Provenance {
     std::vector<EnrolmentInfo> enrolments;
 };
 
+/// A paired counterfactual (spec §7): the same world and random numbers without any program.
+/// Distress of every patient in an arm at each recorded week, with and without the programs.
+struct CounterfactualTable {
+    std::vector<int> weeks;                ///< W weeks, ascending
+    std::vector<std::int32_t> patient;     ///< P patient ids
+    std::vector<std::int32_t> arm;         ///< P arm indices
+    std::vector<double> distress_with;     ///< W × P, row-major: the run as scenario'd
+    std::vector<double> distress_without;  ///< W × P: the paired run without programs
+};
+
 class ReplicateRecorder;
 
 /// Writes one trial file. Not copyable or movable; create one per output file.
@@ -125,6 +135,10 @@ class ReplicateRecorder {
 
     /// record(sim.week(), sim.world(), sim.flows()); call after sim.begin_week().
     void record(const Simulation& sim);
+
+    /// Writes group counterfactual/ of this replicate (layout in docs/hdf5-layout.md): the
+    /// table's columns, and individual_effect = with − without (W × P). Call before finish().
+    void write_counterfactual(const CounterfactualTable& table);
 
     /// Writes the aggregates and the per-patient table (id, arm, recovered week, initial and
     /// final distress) and closes the replicate's group. Throws std::logic_error unless

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace kindred {
@@ -43,6 +45,31 @@ std::string element_list(const ProgramSpec& model) {
         out += to_string(e.kind);
     }
     return out;
+}
+
+/// One delivery element with the parameters its kind uses, e.g. "activate (types family; a_w
+/// 0.02; a_q 0.03)".
+std::string element_text(const DeliveryElement& e) {
+    switch (e.kind) {
+        case ElementKind::volunteer:
+        case ElementKind::peer_worker:
+            return fmt::format("{} (persist_probability {:g})", to_string(e.kind),
+                               e.persist_probability);
+        case ElementKind::group:
+            return fmt::format("group (type {})", to_string(e.group_tie_type));
+        case ElementKind::activate:
+            return fmt::format("activate (types {}; a_w {:g}; a_q {:g})",
+                               type_list(e.activate_types), e.a_w, e.a_q);
+        default:
+            return std::string(to_string(e.kind));
+    }
+}
+
+bool same_types(const std::vector<TieType>& a, const std::vector<TieType>& b) {
+    std::array<bool, kTieTypeCount> in_a{}, in_b{};
+    for (const TieType t : a) in_a[static_cast<int>(t)] = true;
+    for (const TieType t : b) in_b[static_cast<int>(t)] = true;
+    return in_a == in_b;
 }
 
 }  // namespace
@@ -102,6 +129,102 @@ std::string format_model(const ProgramSpec& m) {
     return out;
 }
 
+std::string format_model_comparison(const ProgramSpec& a, const ProgramSpec& b) {
+    struct Row {
+        std::string field, first, second;
+    };
+    std::vector<Row> differ;
+    std::vector<std::string> same;
+    const auto compare = [&](std::string field, std::string first, std::string second, bool equal) {
+        if (equal) {
+            same.push_back(fmt::format("{} {}", field, first));
+        } else {
+            differ.push_back({std::move(field), std::move(first), std::move(second)});
+        }
+    };
+    const auto number = [&](const std::string& field, double x, double y) {
+        compare(field, fmt::format("{:g}", x), fmt::format("{:g}", y), x == y);
+    };
+    for (int r = 0; r < kResourceCount; ++r) {
+        number(std::string(to_string(static_cast<Resource>(r))), a.resources[r], b.resources[r]);
+    }
+    compare("relationship_types", type_list(a.relationship_types), type_list(b.relationship_types),
+            same_types(a.relationship_types, b.relationship_types));
+    compare("reciprocity", fmt::format("{} ({:g})", reciprocity_text(a.reciprocity), a.reciprocity),
+            fmt::format("{} ({:g})", reciprocity_text(b.reciprocity), b.reciprocity),
+            a.reciprocity == b.reciprocity);
+    compare("expertise", std::string(to_string(a.expertise)), std::string(to_string(b.expertise)),
+            a.expertise == b.expertise);
+    number("start_week", a.start_week, b.start_week);
+    number("duration_weeks", a.duration_weeks, b.duration_weeks);
+    number("valence", a.valence, b.valence);
+    number("strength", a.strength, b.strength);
+    number("group_strength", a.group_strength, b.group_strength);
+    number("caseload", a.caseload, b.caseload);
+    number("group_size", a.group_size, b.group_size);
+    number("staff_per_group", a.staff_per_group, b.staff_per_group);
+    // Delivery elements are paired by kind, in order (the n-th activate of one model with the
+    // n-th activate of the other); an element without a partner is compared with "-".
+    std::vector<bool> b_used(b.delivery.size(), false);
+    std::array<int, kElementKindCount> seen{};
+    const auto element_row = [&](const DeliveryElement* x, const DeliveryElement* y) {
+        const DeliveryElement& e = x != nullptr ? *x : *y;
+        const int n = ++seen[static_cast<int>(e.kind)];
+        const std::string field = n == 1 ? fmt::format("delivery {}", to_string(e.kind))
+                                         : fmt::format("delivery {} #{}", to_string(e.kind), n);
+        const std::string first = x != nullptr ? element_text(*x) : "-";
+        const std::string second = y != nullptr ? element_text(*y) : "-";
+        if (first == second) {
+            same.push_back(fmt::format("delivery {}", first));
+        } else {
+            differ.push_back({field, first, second});
+        }
+    };
+    for (const DeliveryElement& x : a.delivery) {
+        const DeliveryElement* partner = nullptr;
+        for (std::size_t j = 0; j < b.delivery.size() && partner == nullptr; ++j) {
+            if (!b_used[j] && b.delivery[j].kind == x.kind) {
+                b_used[j] = true;
+                partner = &b.delivery[j];
+            }
+        }
+        element_row(&x, partner);
+    }
+    for (std::size_t j = 0; j < b.delivery.size(); ++j) {
+        if (!b_used[j]) element_row(nullptr, &b.delivery[j]);
+    }
+    if (a.delivery.empty() && b.delivery.empty()) same.emplace_back("delivery (none)");
+    std::vector<std::string> order_a, order_b;
+    for (const DeliveryElement& x : a.delivery) order_a.push_back(element_text(x));
+    for (const DeliveryElement& y : b.delivery) order_b.push_back(element_text(y));
+    if (order_a != order_b &&
+        std::is_permutation(order_a.begin(), order_a.end(), order_b.begin(), order_b.end())) {
+        differ.push_back({"delivery order", element_list(a), element_list(b)});
+    }
+
+    std::string out =
+        fmt::format("compare {} ({}) with {} ({})\n", a.name, a.title, b.name, b.title);
+    if (differ.empty()) {
+        out += "no differences\n";
+    } else {
+        std::size_t field_width = 5, first_width = a.name.size();
+        for (const Row& row : differ) {
+            field_width = std::max(field_width, row.field.size());
+            first_width = std::max(first_width, row.first.size());
+        }
+        out +=
+            fmt::format("{:<{}}  {:<{}}  {}\n", "field", field_width, a.name, first_width, b.name);
+        for (const Row& row : differ) {
+            out += fmt::format("{:<{}}  {:<{}}  {}\n", row.field, field_width, row.first,
+                               first_width, row.second);
+        }
+    }
+    std::string same_line;
+    for (const std::string& item : same) same_line += (same_line.empty() ? "" : ", ") + item;
+    out += fmt::format("same: {}\n", same.empty() ? std::string("nothing") : same_line);
+    return out;
+}
+
 std::string format_parameter_table() {
     const Parameters defaults;
     std::string out = fmt::format("{:<24} {:<15} {:>9}  {:<16} {}\n", "name", "symbol", "default",
@@ -140,8 +263,10 @@ std::string format_scenario(const ScenarioSpec& s, const std::string& output) {
         out += fmt::format("arm {}{}: {}\n", arm.name,
                            static_cast<int>(a) == s.control_arm ? " (control)" : "", size);
         for (const ProgramSpec& p : arm.programs) {
-            out += fmt::format("  {}: weeks {} to {} ({} weeks)\n", p.name, p.start_week,
-                               p.start_week + p.duration_weeks, p.duration_weeks);
+            out += fmt::format(
+                "  {}: weeks {} to {} ({} weeks); reciprocity {:g}, expertise {}, strength {:g}\n",
+                p.name, p.start_week, p.start_week + p.duration_weeks, p.duration_weeks,
+                p.reciprocity, to_string(p.expertise), p.strength);
         }
     }
     const Parameters defaults;
@@ -150,6 +275,17 @@ std::string format_scenario(const ScenarioSpec& s, const std::string& output) {
             out += fmt::format("parameter {} = {:g} (default {:g})\n", p.name, p.get(s.params),
                                p.get(defaults));
         }
+    }
+    std::string knocked_out;
+    for (const MechanismInfo& info : mechanism_table()) {
+        if (s.mechanisms.*(info.flag)) continue;
+        if (!knocked_out.empty()) knocked_out += ", ";
+        knocked_out += info.name;
+    }
+    if (!knocked_out.empty()) out += fmt::format("knocked out: {}\n", knocked_out);
+    if (s.counterfactual) {
+        out +=
+            "counterfactual: each replicate also runs without any program (individual effects)\n";
     }
     out += fmt::format("output: {}\n", output);
     return out;

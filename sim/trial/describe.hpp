@@ -15,6 +15,12 @@ std::string format_model_table(const std::vector<ProgramSpec>& models);
 /// Every field of one model.
 std::string format_model(const ProgramSpec& model);
 
+/// The differences between two models, field by field: resources, relationship types (as sets),
+/// reciprocity, expertise, every program field, and the delivery elements position by position
+/// with their parameters; one row per differing field (field, first, second) and the fields that
+/// are the same summarised on one line.
+std::string format_model_comparison(const ProgramSpec& first, const ProgramSpec& second);
+
 /// Every spec §6 parameter with its symbol, default value, range and meaning.
 std::string format_parameter_table();
 

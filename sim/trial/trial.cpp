@@ -72,9 +72,27 @@ namespace {
 /// Distress of each arm's patients at the summary weeks, pooled over replicates.
 struct ArmSamples {
     std::vector<double> start, mid, end;
+    std::vector<double> individual_mid, individual_end;  ///< paired counterfactual effects
     int recovered = 0;
     int patients_total = 0;
 };
+
+/// Individual effects (with − without) of each arm's patients at the middle and last week.
+void collect_individual_effects(std::vector<ArmSamples>& samples, const CounterfactualTable& table,
+                                int mid_week, int end_week) {
+    const std::size_t p = table.patient.size();
+    for (std::size_t row = 0; row < table.weeks.size(); ++row) {
+        const int week = table.weeks[row];
+        if (week != mid_week && week != end_week) continue;
+        for (std::size_t k = 0; k < p; ++k) {
+            const double effect =
+                table.distress_with[row * p + k] - table.distress_without[row * p + k];
+            ArmSamples& arm = samples[table.arm[k]];
+            if (week == mid_week) arm.individual_mid.push_back(effect);
+            if (week == end_week) arm.individual_end.push_back(effect);
+        }
+    }
+}
 
 void collect(std::vector<ArmSamples>& samples, const World& world,
              std::vector<double> ArmSamples::*which) {
@@ -86,6 +104,30 @@ void collect(std::vector<ArmSamples>& samples, const World& world,
 }
 
 }  // namespace
+
+IndividualEffects describe_effects(std::vector<double> effects) {
+    IndividualEffects out;
+    out.available = true;
+    out.mean = analysis::mean(effects);
+    out.sd = analysis::sample_sd(effects);
+    if (!effects.empty()) {
+        std::sort(effects.begin(), effects.end());
+        const auto quantile = [&](double q) {
+            const double position = q * static_cast<double>(effects.size() - 1);
+            const auto below = static_cast<std::size_t>(position);
+            const std::size_t above = std::min(below + 1, effects.size() - 1);
+            return effects[below] +
+                   (position - static_cast<double>(below)) * (effects[above] - effects[below]);
+        };
+        out.q25 = quantile(0.25);
+        out.median = quantile(0.5);
+        out.q75 = quantile(0.75);
+        out.share_improved = static_cast<double>(std::count_if(effects.begin(), effects.end(),
+                                                               [](double e) { return e < 0.0; })) /
+                             static_cast<double>(effects.size());
+    }
+    return out;
+}
 
 TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options) {
     const auto started = std::chrono::steady_clock::now();
@@ -126,16 +168,41 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
     for (int replicate = 0; replicate < scenario.replicates; ++replicate) {
         RunSpec spec;
         spec.params = scenario.params;
+        spec.mechanisms = scenario.mechanisms;
         spec.seed = scenario.seed;
         spec.replicate = static_cast<std::uint64_t>(replicate);
         spec.weeks = scenario.weeks;
         spec.enrolments = enrolments;
-        Simulation sim(replicate == 0 ? std::move(first_world) : build_world(scenario, replicate),
-                       std::move(spec));
+        World world0 = replicate == 0 ? std::move(first_world) : build_world(scenario, replicate);
+        // The paired counterfactual: the same world and random numbers, no program at all.
+        std::optional<Simulation> without;
+        if (scenario.counterfactual) {
+            RunSpec bare = spec;
+            bare.enrolments.clear();
+            without.emplace(world0, std::move(bare));
+        }
+        Simulation sim(std::move(world0), std::move(spec));
+        CounterfactualTable table;
+        if (without) {
+            for (std::size_t i = 0; i < sim.world().agent_count(); ++i) {
+                if (sim.world().role[i] != Role::patient || sim.world().arm[i] == kNone) continue;
+                table.patient.push_back(static_cast<std::int32_t>(i));
+                table.arm.push_back(sim.world().arm[i]);
+            }
+        }
         ReplicateRecorder recorder = writer.begin_replicate(replicate, scenario.seed);
         for (int week = 0;; ++week) {
             sim.begin_week();
             recorder.record(sim);
+            if (without) {
+                without->begin_week();
+                table.weeks.push_back(week);
+                for (const std::int32_t i : table.patient) {
+                    table.distress_with.push_back(sim.world().state.distress[i]);
+                    table.distress_without.push_back(without->world().state.distress[i]);
+                }
+                if (week < scenario.weeks) without->finish_week();
+            }
             if (week == 0) collect(samples, sim.world(), &ArmSamples::start);
             if (week == result.mid_week) collect(samples, sim.world(), &ArmSamples::mid);
             if (options.progress) options.progress(replicate, week, scenario.weeks);
@@ -148,6 +215,10 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
             if (world.role[i] != Role::patient || world.arm[i] == kNone) continue;
             ++samples[world.arm[i]].patients_total;
             if (world.recovered_week[i] != kNone) ++samples[world.arm[i]].recovered;
+        }
+        if (without) {
+            recorder.write_counterfactual(table);
+            collect_individual_effects(samples, table, result.mid_week, scenario.weeks);
         }
         recorder.finish();
     }
@@ -163,6 +234,10 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
         row.mean_distress_start = analysis::mean(s.start);
         row.mean_distress_mid = analysis::mean(s.mid);
         row.mean_distress_end = analysis::mean(s.end);
+        if (scenario.counterfactual) {
+            row.individual_mid = describe_effects(s.individual_mid);
+            row.individual_end = describe_effects(s.individual_end);
+        }
         row.share_recovered = s.patients_total > 0
                                   ? static_cast<double>(s.recovered) / s.patients_total
                                   : std::nan("");
@@ -234,6 +309,25 @@ std::string format_summary(const TrialResult& result) {
         "* control arm. d@w: mean distress of the arm's patients at week w{}. g: Hedges' g of "
         "distress versus control (negative = less distress).\n",
         replicates > 1 ? fmt::format(", pooled over {} replicates", replicates) : "");
+    if (!result.arms.empty() && result.arms.front().individual_end.available) {
+        out += fmt::format(
+            "\nIndividual effects (paired counterfactual: same world and random numbers without "
+            "any program; distress with − without)\n");
+        const auto stats = [](const IndividualEffects& e) {
+            return fmt::format(
+                "{:+.3f} (sd {:.3f}; quartiles {:+.3f} {:+.3f} {:+.3f}; "
+                "{:.0f}% improved)",
+                e.mean, e.sd, e.q25, e.median, e.q75, 100.0 * e.share_improved);
+        };
+        for (const ArmSummary& arm : result.arms) {
+            if (show_mid) {
+                out += fmt::format("  {} week {}: {}\n", arm.name, result.mid_week,
+                                   stats(arm.individual_mid));
+            }
+            out += fmt::format("  {} week {}: {}\n", arm.name, result.weeks,
+                               stats(arm.individual_end));
+        }
+    }
     out += fmt::format("Results: {} ({:.1f} s)\n", result.output.string(), result.seconds);
     return out;
 }

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,17 @@ struct TrialOptions {
     ProgressCallback progress;     ///< optional
 };
 
+/// The distribution of individual effects (distress with − without programs) over an arm's
+/// patients, from paired counterfactual runs.
+struct IndividualEffects {
+    bool available = false;
+    double mean = 0.0, sd = 0.0, q25 = 0.0, median = 0.0, q75 = 0.0;
+    double share_improved = 0.0;  ///< share with effect < 0 (less distress with the programs)
+};
+
+/// Mean, sd, quartiles and share improved of `effects`.
+IndividualEffects describe_effects(std::vector<double> effects);
+
 /// One arm's line of the summary, pooled over replicates (patients of the arm only).
 struct ArmSummary {
     std::string name;
@@ -39,6 +51,8 @@ struct ArmSummary {
     double share_recovered = 0.0;      ///< recovered by week T
     analysis::EffectSize effect_mid;   ///< Hedges' g of distress vs control at week min(52, T)
     analysis::EffectSize effect_end;   ///< … at week T
+    IndividualEffects individual_mid;  ///< paired counterfactual, week min(52, T)
+    IndividualEffects individual_end;  ///< … week T
 };
 
 struct TrialResult {

@@ -405,7 +405,8 @@ INSTANTIATE_TEST_SUITE_P(
                     "found a list"},
         BadScenario{"UnknownKey", with_arm("weks: 10\n"), "1:1", "key 'weks'",
                     "expected one of name, description, seed, weeks, replicates, population, "
-                    "parameters, arms, output, found an unknown key"},
+                    "parameters, arms, output, knockouts, counterfactual, sweep, found an unknown "
+                    "key"},
         BadScenario{
             "DuplicateKey", with_arm("weeks: 10\nweeks: 20\n"), "2:1", "key 'weeks'",
             "expected each key once, found it again (first at " + kInline.string() + ":1:8)"},
@@ -613,6 +614,89 @@ INSTANTIATE_TEST_SUITE_P(
                     "--set seed=1e3: expected an integer in [0, 18446744073709551615], found "
                     "'1e3'"}),
     [](const ::testing::TestParamInfo<BadOverride>& info) { return info.param.label; });
+
+}  // namespace
+}  // namespace kindred
+
+namespace kindred {
+namespace {
+
+// The override grammar shared by --set and sweeps: population.KEY, ARM.PROGRAM.FIELD and
+// knockout.MECHANISM, applied to the loaded scenario with the checks of file values.
+class ScenarioOverrides : public ::testing::Test {
+  protected:
+    const std::filesystem::path source_ = KINDRED_SOURCE_DIR;
+    ModelCatalogue catalogue_{{source_ / "models"}};
+    ScenarioSpec load(const std::vector<std::string>& overrides) {
+        return load_scenario_file(source_ / "scenarios/default.yaml", catalogue_, overrides);
+    }
+    std::string error_of(const std::vector<std::string>& overrides) {
+        try {
+            load(overrides);
+        } catch (const InputError& e) {
+            return e.what();
+        }
+        return "no error";
+    }
+};
+
+TEST_F(ScenarioOverrides, PopulationProgramAndKnockoutOverridesApply) {
+    const ScenarioSpec s =
+        load({"population.patients=120", "befriending.befriending.reciprocity=partial",
+              "*.befriending.resources.decision_making=0.25",
+              "befriending.befriending.expertise=patient",
+              "befriending.befriending.persist_probability=0.5", "knockout.activation=1",
+              "knockout.help_flow=0"});
+    EXPECT_EQ(s.population.ego.patients, 120);
+    const ProgramSpec& program = s.arms[1].programs[0];
+    EXPECT_DOUBLE_EQ(program.reciprocity, 0.5);
+    EXPECT_DOUBLE_EQ(program.resources[1], 0.25);
+    EXPECT_EQ(program.expertise, Expertise::patient);
+    EXPECT_DOUBLE_EQ(program.delivery[0].persist_probability, 0.5);
+    EXPECT_FALSE(s.mechanisms.activation);
+    EXPECT_TRUE(s.mechanisms.help_flow);
+    EXPECT_TRUE(s.mechanisms.tie_dynamics);
+}
+
+TEST_F(ScenarioOverrides, KnockoutsKeyInTheFile) {
+    const ScenarioSpec s = load_scenario_text(
+        "arms:\n  - {name: control, control: true, share: 0.5}\n"
+        "  - {name: b, share: 0.5, programs: [befriending]}\n"
+        "knockouts: [help_flow, tie_dynamics]\ncounterfactual: true\n",
+        source_ / "scenarios/inline.yaml", catalogue_);
+    EXPECT_FALSE(s.mechanisms.help_flow);
+    EXPECT_FALSE(s.mechanisms.tie_dynamics);
+    EXPECT_TRUE(s.mechanisms.activation);
+    EXPECT_TRUE(s.counterfactual);
+    try {
+        load_scenario_text("arms: [{name: a, share: 1}]\nknockouts: [help_flow, nonsense]\n",
+                           source_ / "scenarios/inline.yaml", catalogue_);
+        FAIL() << "unknown mechanism accepted";
+    } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("inline.yaml:2:24: key 'knockouts[1]'"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+TEST_F(ScenarioOverrides, BadOverridesNameWhatWasExpected) {
+    const auto expect = [&](const std::string& text, const std::string& part) {
+        const std::string message = error_of({text});
+        EXPECT_EQ(message.rfind("--set " + text + ":", 0), 0u) << message;
+        EXPECT_NE(message.find(part), std::string::npos) << message;
+    };
+    expect("population.famly=3", "population.KEY with KEY one of patients");
+    expect("population.patients=0", "expected an integer >= 1");
+    expect("knockout.sleep=1", "MECHANISM one of help_flow");
+    expect("knockout.help_flow=2", "expected an integer in [0, 1]");
+    expect("control.befriending.strength=0.5", "no program 'befriending' in arm 'control'");
+    expect("befriending.befriending.strength=7", "expected a number in [0, 1], found '7'");
+    expect("befriending.befriending.colour=1", "a program field");
+    expect("befriending.befriending.resources.luck=1", "resources.NAME with NAME one of");
+    expect("befriending.befriending.a_w=0.1", "a program with an activate element");
+    expect("befriending.befriending.start_week=200", "a start_week in [0, 103]");
+    expect("a.b=1", "unknown name 'a.b'");
+}
 
 }  // namespace
 }  // namespace kindred

@@ -72,6 +72,48 @@ TEST_F(Trial, SameScenarioTwiceGivesTheSameSummaryAndReplicatesPool) {
     EXPECT_NE(first.state.distress, second.state.distress);
 }
 
+TEST_F(Trial, PairedCounterfactualSharesRandomNumbers) {
+    // Without any program, the paired run is the same run: every individual effect is 0
+    // exactly, although σ, p_event and φ are all on (common random numbers, spec §7).
+    ScenarioSpec scenario = load_scenario_file(kSource / "scenarios/default.yaml", catalogue_,
+                                               {"population.patients=150"});
+    scenario.output.trajectories.enabled = false;
+    scenario.output.tie_snapshot_weeks.clear();
+    scenario.counterfactual = true;
+    ScenarioSpec no_program = scenario;
+    no_program.arms[1].programs.clear();
+    TrialOptions options;
+    options.output = dir_ / "none.h5";
+    const TrialResult none = run_trial(no_program, options);
+    for (const ArmSummary& arm : none.arms) {
+        ASSERT_TRUE(arm.individual_end.available);
+        EXPECT_EQ(arm.individual_end.mean, 0.0) << arm.name;
+        EXPECT_EQ(arm.individual_end.sd, 0.0) << arm.name;
+        EXPECT_EQ(arm.individual_end.share_improved, 0.0) << arm.name;
+    }
+    // With befriending, the treated patients' individual effects at week 52 are negative on
+    // average, and larger in size than the control arm's (spill-over only).
+    options.output = dir_ / "paired.h5";
+    const TrialResult paired = run_trial(scenario, options);
+    EXPECT_LT(paired.arms[1].individual_mid.mean, 0.0);
+    EXPECT_GT(std::abs(paired.arms[1].individual_mid.mean),
+              5 * std::abs(paired.arms[0].individual_mid.mean));
+    // The counterfactual does not change the run itself.
+    scenario.counterfactual = false;
+    options.output = dir_ / "plain.h5";
+    const TrialResult plain = run_trial(scenario, options);
+    EXPECT_EQ(plain.arms[1].mean_distress_end, paired.arms[1].mean_distress_end);
+}
+
+TEST(IndividualEffects, DescribeGivesMeanSdQuartilesAndShareImproved) {
+    const IndividualEffects e = describe_effects({-0.3, -0.1, 0.0, 0.2, -0.2});
+    EXPECT_NEAR(e.mean, -0.08, 1e-15);
+    EXPECT_NEAR(e.median, -0.1, 1e-15);
+    EXPECT_NEAR(e.q25, -0.2, 1e-15);
+    EXPECT_NEAR(e.q75, 0.0, 1e-15);
+    EXPECT_DOUBLE_EQ(e.share_improved, 0.6);
+}
+
 TEST_F(Trial, EnrolmentsFollowArmThenProgramOrder) {
     ScenarioSpec scenario = load_scenario_file(kSource / "scenarios/default.yaml", catalogue_);
     const std::vector<Enrolment> enrolments = scenario_enrolments(scenario);
