@@ -13,6 +13,7 @@
 
 #include "config/scenario.hpp"
 #include "core/types.hpp"
+#include "sweep/command.hpp"
 #include "trial/describe.hpp"
 #include "trial/progress.hpp"
 #include "trial/trial.hpp"
@@ -79,8 +80,41 @@ int main(int argc, char** argv) {
     std::string model_name;
     CLI::App* show = models->add_subcommand("show", "Show one model's whole definition");
     show->add_option("name", model_name, "Model name or path to a model file")->required();
+    std::string compare_first;
+    std::string compare_second;
+    CLI::App* compare =
+        models->add_subcommand("compare", "Show how two models differ, field by field");
+    compare->add_option("first", compare_first, "Model name or path to a model file")->required();
+    compare->add_option("second", compare_second, "Model name or path to a model file")->required();
 
     app.add_subcommand("parameters", "List the model parameters with defaults and ranges");
+
+    sweep::SweepCommand sweep_options;
+    CLI::App* sweep_app =
+        app.add_subcommand("sweep", "Run the parameter sweep of a scenario's sweep section");
+    sweep_app->add_option("scenario", sweep_options.scenario, "Scenario file with a sweep section")
+        ->required();
+    sweep_app->add_option("-o,--output", sweep_options.output,
+                          "HDF5 sweep file (default: results/<name>.sweep.h5)");
+    CLI::Option* resume = sweep_app->add_flag("--resume", sweep_options.resume,
+                                              "Continue the sweep file: run only missing runs");
+    sweep_app->add_flag("--overwrite", sweep_options.overwrite, "Replace an existing sweep file")
+        ->excludes(resume);
+    sweep_app->add_option("--shard", sweep_options.shard,
+                          "Run shard I/N only (default: $SLURM_ARRAY_TASK_ID of "
+                          "$SLURM_ARRAY_TASK_COUNT, else the whole sweep)");
+    sweep_app->add_option("--threads", sweep_options.threads, "Worker threads (default: all cores)")
+        ->check(CLI::Range(1, 4096));
+    sweep_app->add_option("--set", sweep_options.overrides, "As for run; applies to every run");
+    sweep_app->add_flag("-q,--quiet", sweep_options.quiet, "No progress line");
+    sweep_app->add_flag("--no-mpi", sweep_options.no_mpi, "Run as one process even under mpirun");
+
+    std::vector<std::string> merge_inputs;
+    std::string merge_output;
+    CLI::App* merge_app = app.add_subcommand("merge", "Join the shard files of a sweep");
+    merge_app->add_option("shards", merge_inputs, "Shard files (kindred sweep --shard I/N)")
+        ->required();
+    merge_app->add_option("-o,--output", merge_output, "The merged sweep file")->required();
 
     try {
         app.parse(argc, argv);
@@ -124,9 +158,16 @@ int main(int argc, char** argv) {
         } else if (models->parsed()) {
             if (show->parsed()) {
                 std::cout << format_model(catalogue.load(model_name));
+            } else if (compare->parsed()) {
+                std::cout << format_model_comparison(catalogue.load(compare_first),
+                                                     catalogue.load(compare_second));
             } else {
                 std::cout << format_model_table(catalogue.load_all());
             }
+        } else if (sweep_app->parsed()) {
+            return sweep::sweep_command(sweep_options, catalogue, std::cout);
+        } else if (merge_app->parsed()) {
+            return sweep::merge_command(merge_inputs, merge_output, std::cout);
         } else {
             std::cout << format_parameter_table();
         }

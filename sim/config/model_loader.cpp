@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "config/catalogue_check.hpp"
 #include "config/scenario.hpp"
 #include "config/yaml_util.hpp"
 
@@ -243,6 +244,7 @@ ProgramSpec load_model_file(const std::filesystem::path& path) {
     program.expertise =
         detail::read_expertise(map.require("expertise", "one of " + expertise_names()));
 
+    std::vector<Field> element_fields;  // where each delivery element is, for the check below
     for (const auto& [key, field] : map.entries()) {
         if (key == "name" || key == "resources" || key == "reciprocity" || key == "expertise") {
             continue;
@@ -256,10 +258,27 @@ ProgramSpec load_model_file(const std::filesystem::path& path) {
         } else if (key == "delivery") {
             for (const Field& item : detail::read_list(field, "a list of delivery elements")) {
                 program.delivery.push_back(detail::read_element(item));
+                element_fields.push_back(item);
             }
         } else {
             detail::read_program_field(program, key, field, true);
         }
+    }
+    // A delivery creates or activates only the relationship types the model lists.
+    for (std::size_t i = 0; i < program.delivery.size(); ++i) {
+        const DeliveryElement& element = program.delivery[i];
+        const std::vector<TieType> unlisted =
+            unlisted_relationship_types(element, program.relationship_types);
+        if (unlisted.empty()) continue;
+        std::vector<std::string> listed, found;
+        for (const TieType type : program.relationship_types) listed.emplace_back(to_string(type));
+        for (const TieType type : unlisted) found.emplace_back(to_string(type));
+        element_fields[i].fail(
+            fmt::format("an element that creates or activates only the model's relationship_types "
+                        "([{}])",
+                        detail::join(listed)),
+            fmt::format("{}, which {} {} ties", to_string(element.kind), element_verb(element),
+                        detail::join(found)));
     }
     return program;
 }

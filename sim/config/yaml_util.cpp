@@ -94,7 +94,91 @@ std::string read_text_file(const std::filesystem::path& path, std::string_view w
     return text;
 }
 
+namespace {
+
+/// Length of the UTF-8 sequence starting at text[i], or 0 when it is not valid UTF-8.
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char lead = byte(i);
+    if (lead < 0x80) return 1;
+    std::size_t length = 0;
+    unsigned min = 0;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+        min = 0x80;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        min = 0x800;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (i + length > text.size()) return 0;
+    unsigned code = lead & (0xFF >> (length + 1));
+    for (std::size_t k = 1; k < length; ++k) {
+        if ((byte(i + k) & 0xC0) != 0x80) return 0;
+        code = (code << 6) | (byte(i + k) & 0x3F);
+    }
+    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+    return length;
+}
+
+}  // namespace
+
+void check_yaml_text(const std::string& text, const std::string& file) {
+    if (text.size() > kMaxYamlBytes) {
+        throw InputError(fmt::format("{}: expected a YAML file of at most {} MiB, found {} bytes",
+                                     file, kMaxYamlBytes >> 20, text.size()));
+    }
+    long line = 1, column = 1;
+    int flow_depth = 0;
+    bool line_start = true;
+    int indent = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        const auto fail = [&](const std::string& expected, const std::string& found) {
+            throw InputError(fmt::format("{}:{}:{}: expected {}, found {}", file, line, column,
+                                         expected, found));
+        };
+        const std::size_t length = utf8_length(text, i);
+        if (length == 0) fail("UTF-8 text", fmt::format("the byte 0x{:02x}", c));
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            fail("text", fmt::format("the control character 0x{:02x}", c));
+        }
+        if (c == '\n') {
+            ++line;
+            column = 1;
+            line_start = true;
+            indent = 0;
+            ++i;
+            continue;
+        }
+        if (line_start && c == ' ') {
+            if (++indent > kMaxYamlIndent) {
+                fail(fmt::format("an indentation of at most {} spaces", kMaxYamlIndent),
+                     "a deeper one");
+            }
+        } else {
+            line_start = false;
+        }
+        if (c == '[' || c == '{') {
+            if (++flow_depth > kMaxYamlFlowDepth) {
+                fail(fmt::format("lists and maps nested at most {} deep", kMaxYamlFlowDepth),
+                     "deeper nesting");
+            }
+        } else if ((c == ']' || c == '}') && flow_depth > 0) {
+            --flow_depth;
+        }
+        i += length;
+        ++column;
+    }
+}
+
 YAML::Node parse_yaml(const std::string& text, const std::string& file) {
+    // yaml-cpp can loop on invalid UTF-8 and recurse without bound on deep nesting: check first.
+    check_yaml_text(text, file);
     std::vector<YAML::Node> documents;
     try {
         documents = YAML::LoadAll(text);

@@ -28,7 +28,17 @@ std::string describe(const YAML::Node& node);
 /// Reads a whole file; throws InputError "FILE: cannot open WHAT (reason)".
 std::string read_text_file(const std::filesystem::path& path, std::string_view what);
 
-/// Parses one YAML document; syntax errors and extra documents become located InputErrors.
+/// Limits on the text of a scenario or model file, checked before parsing.
+inline constexpr std::size_t kMaxYamlBytes = 16u << 20;  ///< 16 MiB
+inline constexpr int kMaxYamlIndent = 256;               ///< leading spaces of a line
+inline constexpr int kMaxYamlFlowDepth = 64;             ///< nested [ and {
+
+/// Throws InputError "FILE:LINE:COL: expected …" when the text is too large, not UTF-8, holds
+/// control characters other than tab, CR and LF, or nests deeper than the limits above.
+void check_yaml_text(const std::string& text, const std::string& file);
+
+/// Parses one YAML document (after check_yaml_text); syntax errors and extra documents become
+/// located InputErrors.
 YAML::Node parse_yaml(const std::string& text, const std::string& file);
 
 /// One value in a file: its dotted key path ("arms[1].share"), the node, and where it is (the

@@ -466,6 +466,51 @@ def test_models_show_unknown_model():
         check(result.out == "", "stdout not empty", result)
 
 
+def test_models_compare():
+    with tempfile.TemporaryDirectory() as tmp:
+        result = kindred("models", "compare", "befriending", "peer_support_workers", cwd=tmp)
+        check_rc(result, 0)
+        check(result.err == "", "compare wrote to stderr", result)
+        lines = result.out.splitlines()
+        check(lines[0] == "compare befriending (Befriending) with peer_support_workers "
+              "(Peer support workers)", "title line", result)
+        check(re.match(r"^field\s+befriending\s+peer_support_workers$", lines[1]), "header", result)
+        rows = {line.split()[0]: line.split()[1:] for line in lines[2:-1]}
+        for field, values in (("relationship_types", ["friend", "peer"]),
+                              ("reciprocity", ["reciprocal", "(1)", "partial", "(0.5)"]),
+                              ("expertise", ["none", "peers"]),
+                              ("experiential_knowledge", ["0", "1"]),
+                              ("recreational_activities", ["1", "0"])):
+            check(rows.get(field) == values, f"row {field}: {rows.get(field)}", result)
+        check(re.search(r"^delivery volunteer\s+volunteer \(persist_probability 0\)\s+-$",
+                        result.out, re.M), "volunteer row", result)
+        check(re.search(r"^delivery peer_worker\s+-\s+peer_worker \(persist_probability",
+                        result.out, re.M), "peer_worker row", result)
+        same = lines[-1]
+        check(same.startswith("same: social_relationships 1, decision_making 0"), "same line",
+              result)
+        for text in ("valence 0.8", "strength 0.3", "start_week 0"):
+            check(text in same, f"same line lacks {text!r}", result)
+        check("relationship_types" not in same and "expertise" not in same,
+              "a differing field is listed as same", result)
+
+        # A model against itself (once by name, once by path): no differences.
+        itself = kindred("models", "compare", "open_dialogue", MODELS / "open_dialogue.yaml",
+                         cwd=tmp)
+        check_rc(itself, 0)
+        check(itself.out.splitlines()[1] == "no differences", "model differs from itself", itself)
+        check("delivery activate (types family,friend; a_w 0.02; a_q 0.02)" in itself.out,
+              "delivery elements with their parameters", itself)
+
+        # An unknown model: one error line naming it, nothing on stdout.
+        bad = kindred("models", "compare", "befriending", "nosuchmodel", cwd=tmp)
+        check_rc(bad, INPUT_ERROR)
+        check("nosuchmodel" in one_error_line(bad) and bad.out == "", "unknown model", bad)
+        missing = kindred("models", "compare", "befriending", cwd=tmp)
+        check_rc(missing, INPUT_ERROR)
+        one_error_line(missing)
+
+
 def test_parameters_lists_all_37():
     with tempfile.TemporaryDirectory() as tmp:
         result = kindred("parameters", cwd=tmp)

@@ -93,7 +93,8 @@ TEST(ModelLoader, ReadsEveryProgramField) {
     EXPECT_EQ(program.title, "Peer group (test)");
     const ResourceVector expected_resources = {1, 0.25, 1, 0, 0.5, 0};
     EXPECT_EQ(program.resources, expected_resources);
-    EXPECT_EQ(program.relationship_types, (std::vector<TieType>{TieType::peer, TieType::friend_}));
+    EXPECT_EQ(program.relationship_types,
+              (std::vector<TieType>{TieType::peer, TieType::friend_, TieType::professional}));
     EXPECT_DOUBLE_EQ(program.reciprocity, 0.5);
     EXPECT_EQ(program.expertise, Expertise::peers);
     EXPECT_EQ(program.start_week, 3);
@@ -187,9 +188,10 @@ TEST(ModelCatalogue, UnknownNameListsDirectoriesAndModels) {
     EXPECT_NE(message.find("'befriendin'"), std::string::npos) << message;
     EXPECT_NE(message.find(kModelsDir.string()), std::string::npos) << message;
     EXPECT_NE(message.find(kTestModelsDir.string()), std::string::npos) << message;
-    EXPECT_NE(message.find("befriending, family_work, peer_group, treatment_as_usual"),
-              std::string::npos)
-        << message;
+    for (const char* name : {"befriending", "family_work", "peer_group", "treatment_as_usual"}) {
+        EXPECT_NE(message.find(" " + std::string(name)), std::string::npos) << message;
+    }
+    EXPECT_NE(message.find("available: befriending, "), std::string::npos) << message;
 }
 
 TEST(ModelCatalogue, MissingPathIsAnInputError) {

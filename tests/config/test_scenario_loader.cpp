@@ -494,7 +494,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadScenario{"ProgramsNotAList", "arms:\n  - name: a\n    share: 1\n    programs: 3\n",
                     "4:15", "key 'arms[0].programs'", "a list of programs"},
         BadScenario{"UnknownModel", one_arm_programs("      - befriendin\n"), "5:9",
-                    "key 'arms[0].programs[0]'", "available: befriending, family_work"},
+                    "key 'arms[0].programs[0]'", "family_work, open_dialogue, peer_group"},
         BadScenario{"MissingModelFile", one_arm_programs("      - ../models/none.yaml\n"), "5:9",
                     "key 'arms[0].programs[0]'", "none.yaml does not exist"},
         BadScenario{"ProgramEntryWithoutModel", one_arm_programs("      - start_week: 2\n"), "5:9",
@@ -585,8 +585,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadOverride{"NoEquals", "beta_help", "--set beta_help: expected NAME=VALUE, found no '='"},
         BadOverride{"NoName", "=1", "--set =1: expected NAME=VALUE, found no name"},
         BadOverride{"UnknownName", "beta_halp=0.1",
-                    "--set beta_halp=0.1: expected a spec §6 parameter name, seed, weeks or "
-                    "replicates, found unknown name 'beta_halp'"},
+                    "--set beta_halp=0.1: expected a spec §6 parameter name, seed, weeks, "
+                    "replicates, population.KEY, ARM.PROGRAM.FIELD (ARM may be *) or "
+                    "knockout.MECHANISM, found unknown name 'beta_halp'"},
         BadOverride{"NotANumber", "beta_help=abc",
                     "--set beta_help=abc: expected a finite number, found 'abc'"},
         BadOverride{"TrailingJunk", "beta_help=0.1x",
@@ -696,6 +697,42 @@ TEST_F(ScenarioOverrides, BadOverridesNameWhatWasExpected) {
     expect("befriending.befriending.a_w=0.1", "a program with an activate element");
     expect("befriending.befriending.start_week=200", "a start_week in [0, 103]");
     expect("a.b=1", "unknown name 'a.b'");
+}
+
+}  // namespace
+}  // namespace kindred
+
+namespace kindred {
+namespace {
+
+// Text checks before YAML parsing: inputs on which yaml-cpp loops or recurses without bound
+// (found by fuzzing) and binary garbage get one clear error instead.
+TEST(YamlText, RejectsInvalidUtf8ControlCharactersDeepNestingAndHugeFiles) {
+    const ModelCatalogue catalogue({std::filesystem::path(KINDRED_SOURCE_DIR) / "models"});
+    const auto error_of = [&](const std::string& text) {
+        try {
+            load_scenario_text(text, "in.yaml", catalogue);
+        } catch (const InputError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(error_of(",\x8b:"), "in.yaml:1:2: expected UTF-8 text, found the byte 0x8b");
+    EXPECT_EQ(error_of("seed: 1\nname: \xc0\xaf"),
+              "in.yaml:2:7: expected UTF-8 text, found the byte 0xc0");
+    EXPECT_EQ(error_of("seed: 1\x01"),
+              "in.yaml:1:8: expected text, found the control "
+              "character 0x01");
+    EXPECT_NE(error_of("a: " + std::string(100, '[') + std::string(100, ']'))
+                  .find("in.yaml:1:68: expected lists and maps nested at most 64 deep"),
+              std::string::npos);
+    EXPECT_NE(error_of(std::string(300, ' ') + "a: 1").find("indentation of at most 256"),
+              std::string::npos);
+    EXPECT_NE(error_of(std::string(17u << 20, '#')).find("at most 16 MiB"), std::string::npos);
+    // Valid UTF-8 beyond ASCII is fine.
+    EXPECT_EQ(
+        error_of("description: \"Gesundheit für alle — 健康\"\narms: [{name: a, share: 1}]\n"),
+        "no error");
 }
 
 }  // namespace
