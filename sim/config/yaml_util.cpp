@@ -2,6 +2,7 @@
 #include "config/yaml_util.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <sstream>
 
 namespace kindred::detail {
 namespace {
@@ -176,22 +178,56 @@ void check_yaml_text(const std::string& text, const std::string& file) {
     }
 }
 
+namespace {
+
+/// Records where each document starts; the events themselves are not needed.
+class DocumentMarks : public YAML::EventHandler {
+  public:
+    std::vector<YAML::Mark> starts;
+    void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+}  // namespace
+
 YAML::Node parse_yaml(const std::string& text, const std::string& file) {
     // yaml-cpp can loop on invalid UTF-8 and recurse without bound on deep nesting: check first.
     check_yaml_text(text, file);
-    std::vector<YAML::Node> documents;
     try {
-        documents = YAML::LoadAll(text);
+        // Count the documents with a bounded loop: on a ',' outside [ ] and { } yaml-cpp's
+        // parser reports new documents forever without moving on (its LoadAll never returns).
+        std::istringstream stream(text);
+        YAML::Parser parser(stream);
+        DocumentMarks marks;
+        while (marks.starts.size() < 3 && parser.HandleNextDocument(marks)) {
+        }
+        for (std::size_t k = 1; k < marks.starts.size(); ++k) {
+            if (marks.starts[k].pos == marks.starts[k - 1].pos) {
+                throw InputError(fmt::format(
+                    "{}: expected valid YAML, found a syntax error (',' outside a [ ] or {{ }} "
+                    "collection)",
+                    location(file, marks.starts[k])));
+            }
+        }
+        if (marks.starts.size() >= 2) {
+            throw InputError(fmt::format("{}: expected one YAML document, found more than one",
+                                         location(file, marks.starts[1])));
+        }
+        return marks.starts.empty() ? YAML::Node(YAML::NodeType::Null) : YAML::Load(text);
     } catch (const YAML::Exception& error) {
         throw InputError(fmt::format("{}: expected valid YAML, found a syntax error ({})",
                                      location(file, error.mark), error.msg));
     }
-    if (documents.empty()) return YAML::Node(YAML::NodeType::Null);
-    if (documents.size() > 1) {
-        throw InputError(fmt::format("{}: expected one YAML document, found {}",
-                                     location(file, documents[1].Mark()), documents.size()));
-    }
-    return documents.front();
 }
 
 void Field::fail(std::string_view expected, std::string_view found) const {

@@ -332,8 +332,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "13:26", "key 'delivery[0].persist_probability'", "[0, 1]"},
         BadModel{"DeliveryNotAList", valid_model("delivery: volunteer\n"), "11:11",
                  "key 'delivery'", "expected a list of delivery elements, found 'volunteer'"},
-        BadModel{"TwoDocuments", valid_model("---\nname: bad\n"), "12:1", "one YAML document",
-                 "found 2"}),
+        BadModel{"TwoDocuments", valid_model("---\nname: bad\n"), "11:1", "one YAML document",
+                 "found more than one"}),
     [](const ::testing::TestParamInfo<BadModel>& info) { return info.param.label; });
 
 }  // namespace

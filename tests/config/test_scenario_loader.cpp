@@ -729,6 +729,14 @@ TEST(YamlText, RejectsInvalidUtf8ControlCharactersDeepNestingAndHugeFiles) {
     EXPECT_NE(error_of(std::string(300, ' ') + "a: 1").find("indentation of at most 256"),
               std::string::npos);
     EXPECT_NE(error_of(std::string(17u << 20, '#')).find("at most 16 MiB"), std::string::npos);
+    // A ',' outside a flow collection made yaml-cpp report documents forever.
+    EXPECT_EQ(error_of(","),
+              "in.yaml:1:1: expected valid YAML, found a syntax error (',' outside "
+              "a [ ] or { } collection)");
+    EXPECT_NE(error_of("# comment\n\"x\",").find("outside a [ ] or { } collection"),
+              std::string::npos);
+    EXPECT_NE(error_of("seed: 1\n---\nseed: 2\n").find("in.yaml:2:1: expected one YAML document"),
+              std::string::npos);
     // Valid UTF-8 beyond ASCII is fine.
     EXPECT_EQ(
         error_of("description: \"Gesundheit für alle — 健康\"\narms: [{name: a, share: 1}]\n"),
