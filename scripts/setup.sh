@@ -9,6 +9,7 @@ packages=(
     libcli11-dev libfmt-dev librandom123-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-numpy python3-h5py python3-yaml
+    libopenmpi-dev openmpi-bin
     clang-format
 )
 

@@ -1,0 +1,1038 @@
+// The HDF5 sweep file: the one place that knows the layout of docs/hdf5-layout.md, "Sweep
+// files". Written with the HDF5 C API; every call is checked and failures become
+// RuntimeFailure naming the file, the object and HDF5's own explanation.
+//
+// Crash safety: the whole structure (every group, attribute and dataset, at full size) is
+// written and flushed before the file gets its final name, and runs only overwrite raw data
+// in place (contiguous, early-allocated datasets: no metadata changes). A run's row is
+// written before its done flag, each followed by a flush, so a killed process leaves a valid
+// file in which every row with done = 1 is complete.
+#include "sweep/sweep_file.hpp"
+
+#include <fmt/format.h>
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+#include "trial/trial.hpp"
+
+namespace kindred::sweep {
+namespace {
+
+constexpr const char* kFormat = "kindred-sweep";
+constexpr std::int32_t kFormatVersion = 1;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::recursive_mutex& hdf5_mutex() {
+    static std::recursive_mutex mutex;
+    return mutex;
+}
+
+/// Holds the module's HDF5 lock and silences HDF5's automatic error printing.
+class Hdf5Lock {
+  public:
+    Hdf5Lock() : lock_(hdf5_mutex()) {
+        H5Eget_auto2(H5E_DEFAULT, &saved_function_, &saved_data_);
+        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    }
+    ~Hdf5Lock() { H5Eset_auto2(H5E_DEFAULT, saved_function_, saved_data_); }
+    Hdf5Lock(const Hdf5Lock&) = delete;
+    Hdf5Lock& operator=(const Hdf5Lock&) = delete;
+
+  private:
+    std::lock_guard<std::recursive_mutex> lock_;
+    H5E_auto2_t saved_function_ = nullptr;
+    void* saved_data_ = nullptr;
+};
+
+/// Owns one HDF5 identifier.
+class Handle {
+  public:
+    using Closer = herr_t (*)(hid_t);
+    Handle() = default;
+    Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+    Handle(Handle&& other) noexcept
+        : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
+    Handle& operator=(Handle&& other) noexcept {
+        if (this != &other) {
+            reset();
+            id_ = std::exchange(other.id_, H5I_INVALID_HID);
+            closer_ = other.closer_;
+        }
+        return *this;
+    }
+    ~Handle() { reset(); }
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    hid_t get() const { return id_; }
+    herr_t reset() {
+        herr_t status = 0;
+        if (id_ >= 0 && closer_ != nullptr) status = closer_(id_);
+        id_ = H5I_INVALID_HID;
+        return status;
+    }
+
+  private:
+    hid_t id_ = H5I_INVALID_HID;
+    Closer closer_ = nullptr;
+};
+
+template <typename T>
+struct H5Types;
+template <>
+struct H5Types<double> {
+    static hid_t memory() { return H5T_NATIVE_DOUBLE; }
+    static hid_t file() { return H5T_IEEE_F64LE; }
+};
+template <>
+struct H5Types<std::int8_t> {
+    static hid_t memory() { return H5T_NATIVE_INT8; }
+    static hid_t file() { return H5T_STD_I8LE; }
+};
+template <>
+struct H5Types<std::int32_t> {
+    static hid_t memory() { return H5T_NATIVE_INT32; }
+    static hid_t file() { return H5T_STD_I32LE; }
+};
+template <>
+struct H5Types<std::int64_t> {
+    static hid_t memory() { return H5T_NATIVE_INT64; }
+    static hid_t file() { return H5T_STD_I64LE; }
+};
+template <>
+struct H5Types<std::uint64_t> {
+    static hid_t memory() { return H5T_NATIVE_UINT64; }
+    static hid_t file() { return H5T_STD_U64LE; }
+};
+
+herr_t collect_error(unsigned /*position*/, const H5E_error2_t* error, void* messages) {
+    if (error->desc != nullptr && error->desc[0] != '\0') {
+        static_cast<std::vector<std::string>*>(messages)->emplace_back(error->desc);
+    }
+    return 0;
+}
+
+std::string hdf5_error_detail() {
+    std::vector<std::string> messages;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &messages);
+    H5Eclear2(H5E_DEFAULT);
+    if (messages.empty()) return {};
+    if (messages.size() == 1) return messages.front();
+    return messages.front() + " (" + messages.back() + ")";
+}
+
+std::string utc_timestamp() {
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    std::array<char, 32> text{};
+    std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text.data();
+}
+
+/// Checked HDF5 operations on one file; failures throw RuntimeFailure naming the file.
+/// Callers hold the Hdf5Lock.
+class Io {
+  public:
+    Io() = default;
+    Io(std::string label, bool writing) : label_(std::move(label)), writing_(writing) {}
+
+    [[noreturn]] void fail(const std::string& what) const {
+        const std::string detail = hdf5_error_detail();
+        throw RuntimeFailure(fmt::format("cannot {} sweep file {}: {}{}",
+                                         writing_ ? "write" : "read", label_, what,
+                                         detail.empty() ? "" : ": " + detail));
+    }
+    hid_t check(hid_t id, const std::string& what) const {
+        if (id < 0) fail(what);
+        return id;
+    }
+    void check_status(herr_t status, const std::string& what) const {
+        if (status < 0) fail(what);
+    }
+    const std::string& label() const { return label_; }
+
+    // ---- writing ----
+
+    Handle group(hid_t parent, const std::string& name) const {
+        const Handle properties(check(H5Pcreate(H5P_GROUP_CREATE), "cannot create " + name),
+                                H5Pclose);
+        check_status(H5Pset_obj_track_times(properties.get(), 0), "cannot create " + name);
+        return {check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, properties.get(), H5P_DEFAULT),
+                      "cannot create group " + name),
+                H5Gclose};
+    }
+
+    Handle string_type() const {
+        Handle type(check(H5Tcopy(H5T_C_S1), "cannot create a string type"), H5Tclose);
+        check_status(H5Tset_size(type.get(), H5T_VARIABLE), "cannot create a string type");
+        check_status(H5Tset_cset(type.get(), H5T_CSET_UTF8), "cannot create a string type");
+        return type;
+    }
+
+    void attribute(hid_t object, const std::string& name, const std::string& value) const {
+        const std::string what = "cannot write attribute " + name;
+        const Handle type = string_type();
+        const Handle space(check(H5Screate(H5S_SCALAR), what), H5Sclose);
+        const Handle attribute(check(H5Acreate2(object, name.c_str(), type.get(), space.get(),
+                                                H5P_DEFAULT, H5P_DEFAULT),
+                                     what),
+                               H5Aclose);
+        const char* text = value.c_str();
+        check_status(H5Awrite(attribute.get(), type.get(), &text), what);
+    }
+
+    void attribute(hid_t object, const std::string& name,
+                   const std::vector<std::string>& values) const {
+        const std::string what = "cannot write attribute " + name;
+        const Handle type = string_type();
+        const hsize_t count = values.size();
+        const Handle space(check(H5Screate_simple(1, &count, nullptr), what), H5Sclose);
+        const Handle attribute(check(H5Acreate2(object, name.c_str(), type.get(), space.get(),
+                                                H5P_DEFAULT, H5P_DEFAULT),
+                                     what),
+                               H5Aclose);
+        std::vector<const char*> texts;
+        for (const std::string& value : values) texts.push_back(value.c_str());
+        check_status(H5Awrite(attribute.get(), type.get(), texts.data()), what);
+    }
+
+    template <typename T>
+    void attribute(hid_t object, const std::string& name, T value) const {
+        const std::string what = "cannot write attribute " + name;
+        const Handle space(check(H5Screate(H5S_SCALAR), what), H5Sclose);
+        const Handle attribute(check(H5Acreate2(object, name.c_str(), H5Types<T>::file(),
+                                                space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                                     what),
+                               H5Aclose);
+        check_status(H5Awrite(attribute.get(), H5Types<T>::memory(), &value), what);
+    }
+
+    /// A contiguous dataset allocated in full at creation and filled with `fill`; `data`
+    /// (when not empty) is written into it.
+    template <typename T>
+    Handle dataset(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims, T fill,
+                   const std::vector<T>& data = {}) const {
+        const std::string what = "cannot write dataset " + name;
+        const Handle space(
+            check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), what),
+            H5Sclose);
+        const Handle properties(check(H5Pcreate(H5P_DATASET_CREATE), what), H5Pclose);
+        check_status(H5Pset_layout(properties.get(), H5D_CONTIGUOUS), what);
+        check_status(H5Pset_alloc_time(properties.get(), H5D_ALLOC_TIME_EARLY), what);
+        check_status(H5Pset_fill_time(properties.get(), H5D_FILL_TIME_ALLOC), what);
+        check_status(H5Pset_fill_value(properties.get(), H5Types<T>::memory(), &fill), what);
+        check_status(H5Pset_obj_track_times(properties.get(), 0), what);
+        Handle dataset(check(H5Dcreate2(parent, name.c_str(), H5Types<T>::file(), space.get(),
+                                        H5P_DEFAULT, properties.get(), H5P_DEFAULT),
+                             what),
+                       H5Dclose);
+        if (!data.empty()) {
+            check_status(H5Dwrite(dataset.get(), H5Types<T>::memory(), H5S_ALL, H5S_ALL,
+                                  H5P_DEFAULT, data.data()),
+                         what);
+        }
+        return dataset;
+    }
+
+    void strings(hid_t parent, const std::string& name,
+                 const std::vector<std::string>& values) const {
+        const std::string what = "cannot write dataset " + name;
+        const Handle type = string_type();
+        const hsize_t count = values.size();
+        const Handle space(check(H5Screate_simple(1, &count, nullptr), what), H5Sclose);
+        const Handle properties(check(H5Pcreate(H5P_DATASET_CREATE), what), H5Pclose);
+        check_status(H5Pset_obj_track_times(properties.get(), 0), what);
+        const Handle dataset(check(H5Dcreate2(parent, name.c_str(), type.get(), space.get(),
+                                              H5P_DEFAULT, properties.get(), H5P_DEFAULT),
+                                   what),
+                             H5Dclose);
+        std::vector<const char*> texts;
+        for (const std::string& value : values) texts.push_back(value.c_str());
+        if (!texts.empty()) {
+            check_status(
+                H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()),
+                what);
+        }
+    }
+
+    // ---- reading ----
+
+    bool exists(hid_t parent, const std::string& name) const {
+        return H5Lexists(parent, name.c_str(), H5P_DEFAULT) > 0;
+    }
+
+    Handle open_attribute(hid_t object, const std::string& name) const {
+        return {check(H5Aopen(object, name.c_str(), H5P_DEFAULT), "cannot open attribute " + name),
+                H5Aclose};
+    }
+
+    std::string read_string_attribute(hid_t object, const std::string& name) const {
+        const Handle attribute = open_attribute(object, name);
+        const Handle type = string_type();
+        char* text = nullptr;
+        check_status(H5Aread(attribute.get(), type.get(), &text), "cannot read attribute " + name);
+        std::string value = text != nullptr ? text : "";
+        H5free_memory(text);
+        return value;
+    }
+
+    std::vector<std::string> read_strings_attribute(hid_t object, const std::string& name) const {
+        const Handle attribute = open_attribute(object, name);
+        const Handle space(check(H5Aget_space(attribute.get()), "cannot read " + name), H5Sclose);
+        const auto count = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
+        std::vector<char*> texts(count, nullptr);
+        const Handle type = string_type();
+        if (count > 0) {
+            check_status(H5Aread(attribute.get(), type.get(), texts.data()),
+                         "cannot read attribute " + name);
+        }
+        std::vector<std::string> values;
+        for (char* text : texts) {
+            values.emplace_back(text != nullptr ? text : "");
+            H5free_memory(text);
+        }
+        return values;
+    }
+
+    template <typename T>
+    T read_attribute(hid_t object, const std::string& name) const {
+        const Handle attribute = open_attribute(object, name);
+        T value{};
+        check_status(H5Aread(attribute.get(), H5Types<T>::memory(), &value),
+                     "cannot read attribute " + name);
+        return value;
+    }
+
+    template <typename T>
+    std::vector<T> read_dataset(hid_t parent, const std::string& name,
+                                std::vector<hsize_t>* dims_out = nullptr) const {
+        const Handle dataset(
+            check(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "cannot open dataset " + name),
+            H5Dclose);
+        const Handle space(check(H5Dget_space(dataset.get()), "cannot read " + name), H5Sclose);
+        const int rank = H5Sget_simple_extent_ndims(space.get());
+        std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+        H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+        std::size_t count = 1;
+        for (hsize_t extent : dims) count *= static_cast<std::size_t>(extent);
+        std::vector<T> values(count);
+        if (count > 0) {
+            check_status(H5Dread(dataset.get(), H5Types<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                 values.data()),
+                         "cannot read dataset " + name);
+        }
+        if (dims_out != nullptr) *dims_out = dims;
+        return values;
+    }
+
+    std::vector<std::string> read_strings(hid_t parent, const std::string& name) const {
+        const Handle dataset(
+            check(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "cannot open dataset " + name),
+            H5Dclose);
+        const Handle space(check(H5Dget_space(dataset.get()), "cannot read " + name), H5Sclose);
+        const auto count = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
+        std::vector<char*> texts(count, nullptr);
+        const Handle type = string_type();
+        if (count > 0) {
+            check_status(
+                H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()),
+                "cannot read dataset " + name);
+        }
+        std::vector<std::string> values;
+        for (char* text : texts) {
+            values.emplace_back(text != nullptr ? text : "");
+            H5free_memory(text);
+        }
+        return values;
+    }
+
+  private:
+    std::string label_;
+    bool writing_ = false;
+};
+
+Handle file_access_properties(const Io& io) {
+    Handle properties(io.check(H5Pcreate(H5P_FILE_ACCESS), "cannot create file properties"),
+                      H5Pclose);
+    // Raw data goes straight to the file: no sieve buffer holds a row back.
+    io.check_status(H5Pset_sieve_buf_size(properties.get(), 0), "cannot set file properties");
+    return properties;
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string text;
+    for (const std::string& line : lines) {
+        if (!text.empty()) text += '\n';
+        text += line;
+    }
+    return text;
+}
+
+std::string_view kind_name(ValueKind kind) {
+    switch (kind) {
+        case ValueKind::real:
+            return "real";
+        case ValueKind::integer:
+            return "integer";
+        case ValueKind::reciprocity:
+            return "reciprocity";
+        case ValueKind::expertise:
+            return "expertise";
+    }
+    return "real";
+}
+
+}  // namespace
+
+namespace detail {
+
+/// The state of one open sweep file.
+struct OpenSweepFile {
+    std::filesystem::path path;
+    SweepHeader header;
+    OutcomeLayout layout;
+    Io io;
+    Handle file;
+    Handle done;
+    std::vector<Handle> outcome_datasets;  ///< in layout.fields order
+    bool writable = false;
+    bool complete = false;
+    double output_seconds = 0.0;
+
+    void open_datasets() {
+        const Handle runs(
+            io.check(H5Gopen2(file.get(), "runs", H5P_DEFAULT), "cannot open group /runs"),
+            H5Gclose);
+        done = Handle(
+            io.check(H5Dopen2(runs.get(), "done", H5P_DEFAULT), "cannot open dataset /runs/done"),
+            H5Dclose);
+        outcome_datasets.clear();
+        for (const OutcomeField& field : layout.fields) {
+            outcome_datasets.emplace_back(
+                io.check(H5Dopen2(runs.get(), field.name.c_str(), H5P_DEFAULT),
+                         "cannot open dataset /runs/" + field.name),
+                H5Dclose);
+        }
+    }
+};
+
+}  // namespace detail
+
+std::string Shard::label() const { return fmt::format("{}/{}", index, count); }
+
+Shard parse_shard(std::string_view text) {
+    const auto fail = [&](std::string_view found) {
+        throw InputError(
+            fmt::format("--shard {}: expected I/N with integers 0 ≤ I < N, found {}", text, found));
+    };
+    const std::size_t slash = text.find('/');
+    if (slash == std::string_view::npos) fail("no '/'");
+    int index = -1, count = 0;
+    const auto parse = [](std::string_view part, int& value) {
+        const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
+        return error == std::errc() && end == part.data() + part.size() && !part.empty();
+    };
+    if (!parse(text.substr(0, slash), index) || !parse(text.substr(slash + 1), count)) {
+        fail(fmt::format("'{}'", text));
+    }
+    if (count < 1 || index < 0 || index >= count) fail(fmt::format("{} of {}", index, count));
+    return Shard{index, count};
+}
+
+std::optional<Shard> shard_from_slurm() {
+    const char* id_text = std::getenv("SLURM_ARRAY_TASK_ID");
+    if (id_text == nullptr || *id_text == '\0') return std::nullopt;
+    const auto read = [](const char* name, const char* fallback) -> long long {
+        const char* value = std::getenv(name);
+        std::string_view text = value != nullptr && *value != '\0' ? value : fallback;
+        long long number = 0;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+        if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+            throw InputError(
+                fmt::format("environment: {}: expected an integer, found '{}'", name, text));
+        }
+        return number;
+    };
+    const long long id = read("SLURM_ARRAY_TASK_ID", "");
+    const long long min = read("SLURM_ARRAY_TASK_MIN", "0");
+    const long long count = read("SLURM_ARRAY_TASK_COUNT", "");
+    const long long step = read("SLURM_ARRAY_TASK_STEP", "1");
+    if (step != 1) {
+        throw InputError(fmt::format(
+            "environment: SLURM_ARRAY_TASK_STEP: expected 1 (a job array --array=0-(N-1) with "
+            "every index), found {}",
+            step));
+    }
+    const long long index = id - min;
+    if (count < 1 || index < 0 || index >= count) {
+        throw InputError(
+            fmt::format("environment: SLURM_ARRAY_TASK_ID={} with SLURM_ARRAY_TASK_MIN={} and "
+                        "SLURM_ARRAY_TASK_COUNT={}: expected a task of a contiguous array",
+                        id, min, count));
+    }
+    return Shard{static_cast<int>(index), static_cast<int>(count)};
+}
+
+std::filesystem::path shard_path(const std::filesystem::path& path, const Shard& shard) {
+    if (shard.count == 1) return path;
+    const auto width = std::to_string(shard.count - 1).size();
+    std::filesystem::path result = path;
+    result.replace_filename(fmt::format("{}.shard-{:0{}}-of-{}{}", path.stem().string(),
+                                        shard.index, width, shard.count,
+                                        path.extension().string()));
+    return result;
+}
+
+OutcomeLayout SweepHeader::layout() const {
+    return OutcomeLayout::make(static_cast<int>(arm_names.size()),
+                               {outcome_weeks.begin(), outcome_weeks.end()}, weeks, trajectories);
+}
+
+RunKey SweepHeader::run_key(std::int64_t run_id) const {
+    RunKey key;
+    key.run_id = run_id;
+    key.replicate = static_cast<std::int32_t>(run_id / points);
+    key.point = order[static_cast<std::size_t>(run_id % points)];
+    key.stream = common_random_numbers ? static_cast<std::uint64_t>(key.replicate)
+                                       : static_cast<std::uint64_t>(key.point) *
+                                                 static_cast<std::uint64_t>(replicates) +
+                                             static_cast<std::uint64_t>(key.replicate);
+    return key;
+}
+
+SweepHeader make_header(const SweepPlan& plan, const Shard& shard) {
+    SweepHeader header;
+    header.kindred_version = kindred_version();
+    header.scenario_name = plan.base.name;
+    header.scenario_path = plan.scenario_path.string();
+    header.scenario_text = plan.scenario_text;
+    header.overrides = join_lines(plan.base_overrides);
+    header.sweep_definition = plan.sweep.definition;
+    header.digest = plan.digest;
+    header.design = std::string(to_string(plan.sweep.design));
+    header.design_size = plan.sweep.points;
+    header.second_order = plan.sweep.second_order;
+    header.common_random_numbers = plan.sweep.common_random_numbers;
+    header.seed = plan.base.seed;
+    header.weeks = plan.base.weeks;
+    header.points = plan.point_count;
+    header.replicates = plan.sweep.replicates;
+    header.runs_total = plan.runs_total();
+    header.shard = shard;
+    for (const VariableSpec& variable : plan.sweep.variables) {
+        header.variables.push_back(variable.name);
+        header.variable_kinds.emplace_back(kind_name(variable.kind));
+    }
+    header.values = plan.values;
+    header.unit = plan.unit;
+    header.level = plan.level;
+    header.point_overrides = plan.point_overrides;
+    header.order = plan.order;
+    if (plan.sweep.design == DesignKind::saltelli) {
+        header.saltelli_base = plan.saltelli.base;
+        header.saltelli_column = plan.saltelli.column;
+        for (SaltelliBlock block : plan.saltelli.block) {
+            header.saltelli_block.push_back(static_cast<std::int8_t>(block));
+        }
+    }
+    for (std::size_t a = 0; a < plan.base.arms.size(); ++a) {
+        header.arm_names.push_back(plan.base.arms[a].name);
+        header.arm_control.push_back(static_cast<int>(a) == plan.base.control_arm ? 1 : 0);
+    }
+    header.outcome_weeks.assign(plan.sweep.outcome_weeks.begin(), plan.sweep.outcome_weeks.end());
+    header.trajectories = plan.sweep.trajectories;
+    return header;
+}
+
+void check_same_sweep(const SweepHeader& stored, const SweepHeader& planned,
+                      const std::filesystem::path& path, bool compare_shard) {
+    const auto differ = [&](std::string_view what) {
+        throw InputError(fmt::format(
+            "{}: holds a different sweep: {} (a sweep file continues only the sweep that made "
+            "it; write to another file, or --overwrite)",
+            path.string(), what));
+    };
+    if (stored.scenario_text != planned.scenario_text) {
+        differ(fmt::format("the scenario text differs from {}'s", planned.scenario_path));
+    }
+    if (stored.overrides != planned.overrides) {
+        differ(fmt::format("its --set overrides are [{}], these are [{}]", stored.overrides,
+                           planned.overrides));
+    }
+    if (stored.sweep_definition != planned.sweep_definition) differ("the sweep section differs");
+    if (stored.kindred_version != planned.kindred_version) {
+        differ(fmt::format("it was written by Kindred {}, this is {}", stored.kindred_version,
+                           planned.kindred_version));
+    }
+    if (compare_shard && stored.shard != planned.shard) {
+        differ(fmt::format("it is shard {}, this is shard {}", stored.shard.label(),
+                           planned.shard.label()));
+    }
+    if (stored.runs_total != planned.runs_total || stored.digest != planned.digest ||
+        stored.values != planned.values) {
+        differ("its design or runs differ from the ones this program computes (digest " +
+               stored.digest + " vs " + planned.digest + ")");
+    }
+}
+
+// ---- SweepFile ----
+
+SweepFile::SweepFile(std::unique_ptr<detail::OpenSweepFile> file) : file_(std::move(file)) {}
+
+SweepFile::~SweepFile() {
+    if (!file_) return;
+    const Hdf5Lock lock;
+    file_->outcome_datasets.clear();
+    file_->done.reset();
+    file_->file.reset();
+}
+
+const SweepHeader& SweepFile::header() const { return file_->header; }
+const std::filesystem::path& SweepFile::path() const { return file_->path; }
+bool SweepFile::complete() const { return file_->complete; }
+double SweepFile::output_seconds() const { return file_->output_seconds; }
+
+std::unique_ptr<SweepFile> SweepFile::create(const std::filesystem::path& path,
+                                             const SweepHeader& header) {
+    const auto started = std::chrono::steady_clock::now();
+    const Io io(fmt::format("'{}'", path.string()), true);
+    if (path.has_parent_path()) {
+        std::error_code error;
+        std::filesystem::create_directories(path.parent_path(), error);
+        if (error) {
+            throw RuntimeFailure(
+                fmt::format("cannot write sweep file '{}': cannot create "
+                            "directory '{}': {}",
+                            path.string(), path.parent_path().string(), error.message()));
+        }
+    }
+    std::filesystem::path temporary = path;
+    temporary += fmt::format(".tmp-{}", static_cast<long>(getpid()));
+    const OutcomeLayout layout = header.layout();
+    const auto rows = static_cast<hsize_t>(header.rows());
+    const auto points = static_cast<hsize_t>(header.points);
+    const auto variables = static_cast<hsize_t>(header.variables.size());
+    {
+        const Hdf5Lock lock;
+        try {
+            const Handle access = file_access_properties(io);
+            const Handle file(
+                io.check(H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()),
+                         fmt::format("cannot create '{}'", temporary.string())),
+                H5Fclose);
+            const hid_t root = file.get();
+            io.attribute(root, "format", std::string(kFormat));
+            io.attribute<std::int32_t>(root, "format_version", kFormatVersion);
+            io.attribute(root, "kindred_version", header.kindred_version);
+            io.attribute(root, "scenario_name", header.scenario_name);
+            io.attribute(root, "scenario_path", header.scenario_path);
+            io.attribute(root, "scenario_text", header.scenario_text);
+            io.attribute(root, "overrides", header.overrides);
+            io.attribute(root, "sweep_definition", header.sweep_definition);
+            io.attribute(root, "digest", header.digest);
+            io.attribute(root, "design", header.design);
+            io.attribute<std::int64_t>(root, "design_size", header.design_size);
+            io.attribute<std::int8_t>(root, "second_order", header.second_order ? 1 : 0);
+            io.attribute<std::int8_t>(root, "common_random_numbers",
+                                      header.common_random_numbers ? 1 : 0);
+            io.attribute<std::uint64_t>(root, "seed", header.seed);
+            io.attribute<std::int32_t>(root, "weeks", header.weeks);
+            io.attribute<std::int64_t>(root, "points", header.points);
+            io.attribute<std::int32_t>(root, "replicates", header.replicates);
+            io.attribute<std::int64_t>(root, "runs_total", header.runs_total);
+            io.attribute<std::int32_t>(root, "shard_index", header.shard.index);
+            io.attribute<std::int32_t>(root, "shard_count", header.shard.count);
+            io.attribute<std::int64_t>(root, "runs_in_file", header.rows());
+            io.attribute<std::int8_t>(root, "trajectories", header.trajectories ? 1 : 0);
+            io.attribute<std::int8_t>(root, "complete", 0);
+            io.attribute(root, "created", utc_timestamp());
+            io.dataset<std::int32_t>(root, "outcome_weeks", {header.outcome_weeks.size()}, 0,
+                                     header.outcome_weeks);
+
+            const Handle design = io.group(root, "design");
+            io.attribute(design.get(), "variables", header.variables);
+            io.strings(design.get(), "variables", header.variables);
+            io.strings(design.get(), "kind", header.variable_kinds);
+            io.dataset<double>(design.get(), "values", {points, variables}, kNaN, header.values);
+            io.dataset<double>(design.get(), "unit", {points, variables}, kNaN, header.unit);
+            io.dataset<std::int32_t>(design.get(), "level", {points, variables}, -1, header.level);
+            io.strings(design.get(), "overrides", header.point_overrides);
+            io.dataset<std::int64_t>(design.get(), "order", {points}, -1, header.order);
+            if (!header.saltelli_base.empty()) {
+                const Handle saltelli = io.group(design.get(), "saltelli");
+                io.dataset<std::int32_t>(saltelli.get(), "base", {points}, -1,
+                                         header.saltelli_base);
+                const Handle block = io.dataset<std::int8_t>(saltelli.get(), "block", {points}, -1,
+                                                             header.saltelli_block);
+                io.attribute(block.get(), "names", std::vector<std::string>{"A", "B", "AB", "BA"});
+                io.dataset<std::int32_t>(saltelli.get(), "column", {points}, -1,
+                                         header.saltelli_column);
+            }
+
+            const Handle arms = io.group(root, "arms");
+            io.strings(arms.get(), "name", header.arm_names);
+            io.dataset<std::int8_t>(arms.get(), "control", {header.arm_names.size()}, 0,
+                                    header.arm_control);
+
+            const Handle runs = io.group(root, "runs");
+            std::vector<std::int64_t> run_id(rows), point(rows);
+            std::vector<std::int32_t> replicate(rows);
+            std::vector<std::uint64_t> stream(rows), seed(rows, header.seed);
+            std::vector<double> values(rows * variables);
+            for (hsize_t r = 0; r < rows; ++r) {
+                const RunKey key =
+                    header.run_key(header.shard.run_of_row(static_cast<std::int64_t>(r)));
+                run_id[r] = key.run_id;
+                point[r] = key.point;
+                replicate[r] = key.replicate;
+                stream[r] = key.stream;
+                for (hsize_t v = 0; v < variables; ++v) {
+                    values[r * variables + v] =
+                        header.values[static_cast<std::size_t>(key.point) * variables + v];
+                }
+            }
+            io.dataset<std::int8_t>(runs.get(), "done", {rows}, 0);
+            io.dataset<std::int64_t>(runs.get(), "run_id", {rows}, -1, run_id);
+            io.dataset<std::int64_t>(runs.get(), "point", {rows}, -1, point);
+            io.dataset<std::int32_t>(runs.get(), "replicate", {rows}, -1, replicate);
+            io.dataset<std::uint64_t>(runs.get(), "stream", {rows}, 0, stream);
+            io.dataset<std::uint64_t>(runs.get(), "seed", {rows}, 0, seed);
+            const Handle values_set =
+                io.dataset<double>(runs.get(), "values", {rows, variables}, kNaN, values);
+            io.attribute(values_set.get(), "columns", header.variables);
+            std::optional<Handle> trajectories;
+            if (header.trajectories) trajectories.emplace(io.group(runs.get(), "trajectories"));
+            for (const OutcomeField& field : layout.fields) {
+                std::vector<hsize_t> dims = {rows};
+                for (std::size_t extent : field.shape) dims.push_back(extent);
+                const Handle dataset = io.dataset<double>(runs.get(), field.name, dims, kNaN);
+                io.attribute(dataset.get(), "meaning", field.meaning);
+                if (field.shape.size() == 3) {
+                    io.attribute(
+                        dataset.get(), "columns",
+                        std::vector<std::string>{"professional", "peer", "friend", "family"});
+                }
+            }
+            io.check_status(H5Fflush(root, H5F_SCOPE_GLOBAL), "cannot flush the file");
+        } catch (...) {
+            std::error_code ignored;
+            std::filesystem::remove(temporary, ignored);
+            throw;
+        }
+    }
+    std::error_code error;
+    std::filesystem::rename(temporary, path, error);
+    if (error) {
+        std::filesystem::remove(temporary, error);
+        throw RuntimeFailure(
+            fmt::format("cannot write sweep file '{}': cannot rename '{}' to "
+                        "it: {}",
+                        path.string(), temporary.string(), error.message()));
+    }
+    std::unique_ptr<SweepFile> file = open(path, true);
+    file->file_->output_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return file;
+}
+
+std::unique_ptr<SweepFile> SweepFile::open(const std::filesystem::path& path, bool writable) {
+    auto state = std::make_unique<detail::OpenSweepFile>();
+    state->path = path;
+    state->writable = writable;
+    state->io = Io(fmt::format("'{}'", path.string()), writable);
+    const Io& io = state->io;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+        throw InputError(fmt::format("{}: no such sweep file", path.string()));
+    }
+    const Hdf5Lock lock;
+    if (H5Fis_hdf5(path.c_str()) <= 0) {
+        hdf5_error_detail();
+        throw InputError(
+            fmt::format("{}: not an HDF5 file (expected a kindred sweep file)", path.string()));
+    }
+    const Handle access = file_access_properties(io);
+    state->file = Handle(
+        io.check(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, access.get()),
+                 "cannot open the file"),
+        H5Fclose);
+    const hid_t root = state->file.get();
+    const auto not_sweep = [&](const std::string& found) {
+        throw InputError(
+            fmt::format("{}: expected a sweep file (format '{}' version {}), "
+                        "found {}",
+                        path.string(), kFormat, kFormatVersion, found));
+    };
+    if (H5Aexists(root, "format") <= 0) not_sweep("no 'format' attribute");
+    const std::string format = io.read_string_attribute(root, "format");
+    if (format != kFormat) not_sweep("format '" + format + "'");
+    const auto version = io.read_attribute<std::int32_t>(root, "format_version");
+    if (version != kFormatVersion) not_sweep(fmt::format("version {}", version));
+
+    SweepHeader& header = state->header;
+    header.kindred_version = io.read_string_attribute(root, "kindred_version");
+    header.scenario_name = io.read_string_attribute(root, "scenario_name");
+    header.scenario_path = io.read_string_attribute(root, "scenario_path");
+    header.scenario_text = io.read_string_attribute(root, "scenario_text");
+    header.overrides = io.read_string_attribute(root, "overrides");
+    header.sweep_definition = io.read_string_attribute(root, "sweep_definition");
+    header.digest = io.read_string_attribute(root, "digest");
+    header.design = io.read_string_attribute(root, "design");
+    header.design_size = io.read_attribute<std::int64_t>(root, "design_size");
+    header.second_order = io.read_attribute<std::int8_t>(root, "second_order") != 0;
+    header.common_random_numbers =
+        io.read_attribute<std::int8_t>(root, "common_random_numbers") != 0;
+    header.seed = io.read_attribute<std::uint64_t>(root, "seed");
+    header.weeks = io.read_attribute<std::int32_t>(root, "weeks");
+    header.points = io.read_attribute<std::int64_t>(root, "points");
+    header.replicates = io.read_attribute<std::int32_t>(root, "replicates");
+    header.runs_total = io.read_attribute<std::int64_t>(root, "runs_total");
+    header.shard.index = io.read_attribute<std::int32_t>(root, "shard_index");
+    header.shard.count = io.read_attribute<std::int32_t>(root, "shard_count");
+    header.trajectories = io.read_attribute<std::int8_t>(root, "trajectories") != 0;
+    state->complete = io.read_attribute<std::int8_t>(root, "complete") != 0;
+    header.outcome_weeks = io.read_dataset<std::int32_t>(root, "outcome_weeks");
+
+    const Handle design(io.check(H5Gopen2(root, "design", H5P_DEFAULT), "cannot open /design"),
+                        H5Gclose);
+    header.variables = io.read_strings(design.get(), "variables");
+    header.variable_kinds = io.read_strings(design.get(), "kind");
+    header.values = io.read_dataset<double>(design.get(), "values");
+    header.unit = io.read_dataset<double>(design.get(), "unit");
+    header.level = io.read_dataset<std::int32_t>(design.get(), "level");
+    header.point_overrides = io.read_strings(design.get(), "overrides");
+    header.order = io.read_dataset<std::int64_t>(design.get(), "order");
+    if (io.exists(design.get(), "saltelli")) {
+        const Handle saltelli(io.check(H5Gopen2(design.get(), "saltelli", H5P_DEFAULT),
+                                       "cannot open /design/saltelli"),
+                              H5Gclose);
+        header.saltelli_base = io.read_dataset<std::int32_t>(saltelli.get(), "base");
+        header.saltelli_block = io.read_dataset<std::int8_t>(saltelli.get(), "block");
+        header.saltelli_column = io.read_dataset<std::int32_t>(saltelli.get(), "column");
+    }
+    const Handle arms(io.check(H5Gopen2(root, "arms", H5P_DEFAULT), "cannot open /arms"), H5Gclose);
+    header.arm_names = io.read_strings(arms.get(), "name");
+    header.arm_control = io.read_dataset<std::int8_t>(arms.get(), "control");
+
+    state->layout = header.layout();
+    state->open_datasets();
+    return std::unique_ptr<SweepFile>(new SweepFile(std::move(state)));
+}
+
+std::vector<double> SweepFile::read_outcome_field(std::size_t f) const {
+    const Hdf5Lock lock;
+    const Io& io = file_->io;
+    const hid_t dataset = file_->outcome_datasets.at(f).get();
+    std::vector<double> values(static_cast<std::size_t>(file_->header.rows()) *
+                               file_->layout.field_size(f));
+    if (!values.empty()) {
+        io.check_status(
+            H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+            "cannot read /runs/" + file_->layout.fields[f].name);
+    }
+    return values;
+}
+
+std::vector<std::int8_t> SweepFile::done() const {
+    const Hdf5Lock lock;
+    const Io& io = file_->io;
+    std::vector<std::int8_t> flags(static_cast<std::size_t>(file_->header.rows()), 0);
+    if (!flags.empty()) {
+        io.check_status(H5Dread(file_->done.get(), H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                flags.data()),
+                        "cannot read /runs/done");
+    }
+    return flags;
+}
+
+std::vector<std::int64_t> SweepFile::missing_runs() const {
+    const std::vector<std::int8_t> flags = done();
+    std::vector<std::int64_t> missing;
+    for (std::size_t r = 0; r < flags.size(); ++r) {
+        if (flags[r] == 0)
+            missing.push_back(file_->header.shard.run_of_row(static_cast<std::int64_t>(r)));
+    }
+    return missing;
+}
+
+void SweepFile::write_run(std::int64_t run_id, std::span<const double> outcomes) {
+    detail::OpenSweepFile& state = *file_;
+    const SweepHeader& header = state.header;
+    if (!state.writable) throw std::logic_error("SweepFile::write_run on a read-only file");
+    if (run_id < 0 || run_id >= header.runs_total || !header.shard.contains(run_id)) {
+        throw std::invalid_argument(fmt::format("write_run: run {} is not in shard {} of {} runs",
+                                                run_id, header.shard.label(), header.runs_total));
+    }
+    if (outcomes.size() != state.layout.size) {
+        throw std::invalid_argument(
+            fmt::format("write_run: {} values, expected {}", outcomes.size(), state.layout.size));
+    }
+    const auto started = std::chrono::steady_clock::now();
+    const Hdf5Lock lock;
+    const Io& io = state.io;
+    const auto row = static_cast<hsize_t>(header.shard.row_of_run(run_id));
+    for (std::size_t f = 0; f < state.layout.fields.size(); ++f) {
+        const OutcomeField& field = state.layout.fields[f];
+        const hid_t dataset = state.outcome_datasets[f].get();
+        const std::string what =
+            "cannot write run " + std::to_string(run_id) + " to /runs/" + field.name;
+        std::vector<hsize_t> start = {row}, count = {1};
+        for (std::size_t extent : field.shape) {
+            start.push_back(0);
+            count.push_back(extent);
+        }
+        const Handle file_space(io.check(H5Dget_space(dataset), what), H5Sclose);
+        io.check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
+                                            count.data(), nullptr),
+                        what);
+        const Handle memory_space(
+            io.check(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), what),
+            H5Sclose);
+        io.check_status(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
+                                 H5P_DEFAULT, outcomes.data() + state.layout.offsets[f]),
+                        what);
+    }
+    io.check_status(H5Fflush(state.file.get(), H5F_SCOPE_LOCAL), "cannot flush the file");
+    {
+        const std::string what = "cannot mark run " + std::to_string(run_id) + " done";
+        const hsize_t start = row, count = 1;
+        const Handle file_space(io.check(H5Dget_space(state.done.get()), what), H5Sclose);
+        io.check_status(
+            H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
+            what);
+        const Handle memory_space(io.check(H5Screate_simple(1, &count, nullptr), what), H5Sclose);
+        const std::int8_t one = 1;
+        io.check_status(H5Dwrite(state.done.get(), H5T_NATIVE_INT8, memory_space.get(),
+                                 file_space.get(), H5P_DEFAULT, &one),
+                        what);
+        io.check_status(H5Fflush(state.file.get(), H5F_SCOPE_LOCAL), "cannot flush the file");
+    }
+    state.output_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+void SweepFile::set_complete() {
+    detail::OpenSweepFile& state = *file_;
+    const auto started = std::chrono::steady_clock::now();
+    const std::vector<std::int8_t> flags = done();
+    const auto missing = std::count(flags.begin(), flags.end(), std::int8_t{0});
+    if (missing > 0) {
+        throw std::logic_error(fmt::format("set_complete: {} runs of '{}' are not done", missing,
+                                           state.path.string()));
+    }
+    const Hdf5Lock lock;
+    const Io& io = state.io;
+    const Handle attribute = io.open_attribute(state.file.get(), "complete");
+    const std::int8_t one = 1;
+    io.check_status(H5Awrite(attribute.get(), H5T_NATIVE_INT8, &one), "cannot set complete");
+    io.check_status(H5Fflush(state.file.get(), H5F_SCOPE_GLOBAL), "cannot flush the file");
+    state.complete = true;
+    state.output_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+// ---- merge ----
+
+void merge_sweep_files(const std::vector<std::filesystem::path>& inputs,
+                       const std::filesystem::path& output) {
+    if (inputs.empty()) throw InputError("merge: expected one or more shard files, found none");
+    std::vector<std::unique_ptr<SweepFile>> files;
+    for (const std::filesystem::path& input : inputs)
+        files.push_back(SweepFile::open(input, false));
+    const SweepHeader& first = files.front()->header();
+    std::vector<std::int64_t> owner(static_cast<std::size_t>(first.runs_total), -1);
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const SweepHeader& header = files[i]->header();
+        check_same_sweep(header, first, inputs[i], false);
+        if (!files[i]->complete()) {
+            const auto missing = files[i]->missing_runs().size();
+            throw InputError(fmt::format(
+                "{}: shard {} is incomplete ({} of {} runs missing): finish it with kindred sweep "
+                "--resume --shard {} before merging",
+                inputs[i].string(), header.shard.label(), missing, header.rows(),
+                header.shard.label()));
+        }
+        for (std::int64_t r = 0; r < header.rows(); ++r) {
+            const std::int64_t run = header.shard.run_of_row(r);
+            auto& slot = owner[static_cast<std::size_t>(run)];
+            if (slot >= 0) {
+                throw InputError(
+                    fmt::format("merge: {} (shard {}) and {} (shard {}) overlap: both hold run {}",
+                                inputs[static_cast<std::size_t>(slot)].string(),
+                                files[static_cast<std::size_t>(slot)]->header().shard.label(),
+                                inputs[i].string(), header.shard.label(), run));
+            }
+            slot = static_cast<std::int64_t>(i);
+        }
+    }
+    std::vector<std::int64_t> missing;
+    for (std::size_t run = 0; run < owner.size(); ++run) {
+        if (owner[run] < 0) missing.push_back(static_cast<std::int64_t>(run));
+    }
+    if (!missing.empty()) {
+        std::set<std::string> shards;
+        for (std::int64_t run : missing) {
+            shards.insert(
+                Shard{static_cast<int>(run % first.shard.count), first.shard.count}.label());
+        }
+        std::string list;
+        for (const std::string& shard : shards) list += (list.empty() ? "" : ", ") + shard;
+        throw InputError(fmt::format(
+            "merge: runs missing: {} of {} runs are in none of the {} files (first: run {}); "
+            "shards not given: {}",
+            missing.size(), first.runs_total, inputs.size(), missing.front(), list));
+    }
+
+    SweepHeader merged = first;
+    merged.shard = Shard{};
+    std::filesystem::path temporary = output;
+    temporary += fmt::format(".merge-{}", static_cast<long>(getpid()));
+    try {
+        {
+            std::unique_ptr<SweepFile> target = SweepFile::create(temporary, merged);
+            const OutcomeLayout layout = merged.layout();
+            std::vector<double> row(layout.size);
+            for (std::size_t i = 0; i < files.size(); ++i) {
+                const SweepHeader& header = files[i]->header();
+                std::vector<std::vector<double>> fields;
+                for (std::size_t f = 0; f < layout.fields.size(); ++f) {
+                    fields.push_back(files[i]->read_outcome_field(f));
+                }
+                for (std::int64_t r = 0; r < header.rows(); ++r) {
+                    for (std::size_t f = 0; f < layout.fields.size(); ++f) {
+                        const std::size_t n = layout.field_size(f);
+                        std::copy_n(fields[f].begin() + static_cast<std::ptrdiff_t>(r) *
+                                                            static_cast<std::ptrdiff_t>(n),
+                                    n,
+                                    row.begin() + static_cast<std::ptrdiff_t>(layout.offsets[f]));
+                    }
+                    target->write_run(header.shard.run_of_row(r), row);
+                }
+            }
+            target->set_complete();
+        }
+        std::filesystem::rename(temporary, output);
+    } catch (...) {
+        std::error_code ignored;
+        std::filesystem::remove(temporary, ignored);
+        throw;
+    }
+}
+
+}  // namespace kindred::sweep
