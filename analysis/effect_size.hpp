@@ -1,7 +1,10 @@
 // Descriptive statistics and standardised mean differences (Hedges' g) for trial summaries.
 #pragma once
 
+#include <cstdint>
 #include <span>
+
+#include "analysis/resampling.hpp"
 
 namespace kindred::analysis {
 
@@ -24,5 +27,16 @@ struct EffectSize {
 /// less distress than control. All fields NaN when either group has fewer than two values or
 /// the pooled standard deviation is zero.
 EffectSize hedges_g(std::span<const double> treated, std::span<const double> control);
+
+/// Hedges' g from summary statistics (means, sample SDs, sizes) of the two groups; the same
+/// formulas as hedges_g().
+EffectSize hedges_g_from_summary(double mean_treated, double sd_treated, double n_treated,
+                                 double mean_control, double sd_control, double n_control);
+
+/// Percentile bootstrap 95% interval of Hedges' g: `replicates` resamples, each drawing both
+/// groups with replacement within the group (sizes kept), replicate b keyed (seed, b). NaN
+/// bounds when g is undefined. O(replicates · (n_t + n_c)).
+Interval bootstrap_hedges_g(std::span<const double> treated, std::span<const double> control,
+                            int replicates, std::uint64_t seed, double level = 0.95);
 
 }  // namespace kindred::analysis

@@ -14,8 +14,8 @@ namespace kindred::fuzz {
 inline std::filesystem::path scratch_file(const std::string& name, const std::uint8_t* data,
                                           std::size_t size) {
     static const std::filesystem::path folder = [] {
-        auto dir = std::filesystem::temp_directory_path() /
-                   ("kindred_fuzz_" + std::to_string(::getpid()));
+        auto dir =
+            std::filesystem::temp_directory_path() / ("kindred_fuzz_" + std::to_string(::getpid()));
         std::filesystem::create_directories(dir);
         return dir;
     }();

@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto ties_path = kindred::fuzz::scratch_file(
         "ties.csv", reinterpret_cast<const std::uint8_t*>(ties.data()), ties.size());
     try {
-        kindred::load_csv_population(agents_path, ties_path, {"control", "befriend", "peer", "late"});
+        kindred::load_csv_population(agents_path, ties_path,
+                                     {"control", "befriend", "peer", "late"});
     } catch (const kindred::InputError&) {
     }
     return 0;

@@ -11,15 +11,25 @@
 #include <memory>
 #include <optional>
 
+#include "analysis/command.hpp"
 #include "config/scenario.hpp"
 #include "core/types.hpp"
+#include "narrate/narrate.hpp"
+#include "output/hdf5_writer.hpp"
+#include "serve/server.hpp"
 #include "sweep/command.hpp"
 #include "trial/describe.hpp"
+#include "trial/interrupt.hpp"
+#include "trial/limits.hpp"
 #include "trial/progress.hpp"
 #include "trial/trial.hpp"
+#include "verify/verify.hpp"
 
 #ifndef KINDRED_MODELS_DIR
 #define KINDRED_MODELS_DIR "models"
+#endif
+#ifndef KINDRED_WEB_DIR
+#define KINDRED_WEB_DIR "web"
 #endif
 
 namespace {
@@ -43,9 +53,29 @@ ModelCatalogue make_catalogue(const std::vector<std::string>& option_dirs) {
     return ModelCatalogue(std::move(dirs));
 }
 
+/// An error message as one line: line breaks and other control characters escaped (a message
+/// may quote a file name or value that holds them), at most 2000 characters.
+std::string one_line(std::string_view message) {
+    std::string line;
+    for (const char c : message) {
+        if (line.size() >= 2000) return line + "...";
+        if (c == '\n') {
+            line += "\\n";
+        } else if (c == '\r') {
+            line += "\\r";
+        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+            line += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+        } else {
+            line += c;
+        }
+    }
+    return line;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    kindred::skip_hdf5_exit_cleanup();
     CLI::App app{"Kindred: agent-based simulation of relationship-driven recovery"};
     app.set_version_flag("--version", kindred_version());
     app.require_subcommand(1);
@@ -69,10 +99,29 @@ int main(int argc, char** argv) {
     run->add_option("--set", overrides,
                     "Override a parameter, seed, weeks or replicates: name=value (repeatable)");
     run->add_flag("-q,--quiet", quiet, "No progress line");
+    bool force = false;
+    bool resume_run = false;
+    CLI::Option* force_option =
+        run->add_flag("--force", force, "Replace the output file if it exists");
+    CLI::Option* resume_option =
+        run->add_flag("--resume", resume_run,
+                      "Complete an output file that a stopped run left incomplete (same "
+                      "scenario and --set options); without one, run everything")
+            ->excludes(force_option);
+    std::string max_memory;
+    run->add_option("--max-memory", max_memory,
+                    "Memory the run may use (e.g. 16G, or unlimited; default: what is "
+                    "available): larger scenarios are refused before they start");
+    int narrate = 0;
+    run->add_option("--narrate", narrate,
+                    "After the run, tell what happened to N sampled patients of replicate 0")
+        ->check(CLI::Range(1, 100))
+        ->excludes(resume_option);  // replicate 0 may be in the file already, not observed
 
     CLI::App* validate = app.add_subcommand("validate", "Check a scenario and describe it");
     validate->add_option("scenario", scenario_path, "Scenario file (YAML)")->required();
     validate->add_option("--set", overrides, "As for run");
+    validate->add_option("--max-memory", max_memory, "As for run");
 
     CLI::App* models = app.add_subcommand("models", "The catalogue of therapeutic models");
     models->require_subcommand(1);
@@ -108,6 +157,36 @@ int main(int argc, char** argv) {
     sweep_app->add_option("--set", sweep_options.overrides, "As for run; applies to every run");
     sweep_app->add_flag("-q,--quiet", sweep_options.quiet, "No progress line");
     sweep_app->add_flag("--no-mpi", sweep_options.no_mpi, "Run as one process even under mpirun");
+    sweep_app->add_option("--max-memory", sweep_options.max_memory,
+                          "Memory the runs running at once may use (as for run)");
+
+    serve::ServerOptions serve_options;
+    serve_options.web_dir = KINDRED_WEB_DIR;
+    std::string web_dir = KINDRED_WEB_DIR;
+    int max_sessions = static_cast<int>(serve_options.limits.max_sessions);
+    CLI::App* serve_app = app.add_subcommand(
+        "serve", "Serve the explorer: a small world to change and watch in a web browser");
+    serve_app->add_option("--port", serve_options.port, "Port (0: any free port)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 65535));
+    serve_app
+        ->add_option("--host", serve_options.host,
+                     "Address to listen on (default: the loopback, 127.0.0.1; another "
+                     "address makes the explorer reachable from the network)")
+        ->capture_default_str();
+    serve_app->add_option("--web-dir", web_dir, "The page's folder (default: web/ of the source)")
+        ->check(CLI::ExistingDirectory);
+    serve_app->add_option("--max-sessions", max_sessions, "Sessions alive at once")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000));
+
+    analysis::AnalyzeCommand analyze_options;
+    CLI::App* analyze_app = analysis::add_analyze_subcommand(app, analyze_options, false);
+    analysis::AnalyzeCommand report_options;
+    CLI::App* report_app = analysis::add_analyze_subcommand(app, report_options, true);
+
+    verify::VerifyCommand verify_options;
+    CLI::App* verify_app = verify::add_verify_subcommand(app, verify_options);
 
     std::vector<std::string> merge_inputs;
     std::string merge_output;
@@ -126,7 +205,8 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         // Bad command line: one line, like every other input error.
-        std::cerr << "kindred: error: command line: " << e.what() << " (see kindred --help)\n";
+        std::cerr << "kindred: error: command line: " << one_line(e.what())
+                  << " (see kindred --help)\n";
         return 2;
     }
 
@@ -138,9 +218,14 @@ int main(int argc, char** argv) {
                 limit.emplace(tbb::global_control::max_allowed_parallelism,
                               static_cast<std::size_t>(threads));
             }
-            const ScenarioSpec scenario = load_scenario_file(scenario_path, catalogue, overrides);
             TrialOptions options;
+            if (!max_memory.empty()) options.memory_limit = parse_memory_limit(max_memory);
+            const ScenarioSpec scenario = load_scenario_file(scenario_path, catalogue, overrides);
             options.output = output;
+            options.force = force;
+            options.resume = resume_run;
+            const StopSignals signals;
+            options.stop_signal = [] { return StopSignals::received(); };
             std::unique_ptr<ProgressLine> progress;
             if (!quiet && isatty(fileno(stderr))) {
                 progress = std::make_unique<ProgressLine>(stderr, scenario.replicates);
@@ -148,13 +233,32 @@ int main(int argc, char** argv) {
                     progress->update(replicate, week, weeks);
                 };
             }
-            const TrialResult result = run_trial(scenario, options);
+            std::optional<PatientStories> stories;
+            if (narrate > 0) {
+                stories.emplace(scenario, narrate);
+                options.observer = [&](int replicate, const Simulation& sim) {
+                    if (replicate == 0) stories->observe(sim);
+                };
+            }
+            TrialResult result;
+            try {
+                result = run_trial(scenario, options);
+            } catch (...) {
+                if (progress) progress->clear();  // the error line starts on a clean line
+                throw;
+            }
             if (progress) progress->clear();
             std::cout << format_summary(result) << std::flush;
+            if (stories) std::cout << stories->format() << std::flush;
         } else if (validate->parsed()) {
+            const MemoryLimit limit =
+                max_memory.empty() ? MemoryLimit{} : parse_memory_limit(max_memory);
             const ScenarioSpec scenario = load_scenario_file(scenario_path, catalogue, overrides);
+            check_memory(scenario, limit);
             check_population(scenario);
             std::cout << format_scenario(scenario, output_path(scenario, {}).string());
+            std::cout << "Memory: an estimated " << estimate_memory(scenario).describe()
+                      << " per run\n";
         } else if (models->parsed()) {
             if (show->parsed()) {
                 std::cout << format_model(catalogue.load(model_name));
@@ -166,16 +270,29 @@ int main(int argc, char** argv) {
             }
         } else if (sweep_app->parsed()) {
             return sweep::sweep_command(sweep_options, catalogue, std::cout);
+        } else if (serve_app->parsed()) {
+            serve_options.web_dir = web_dir;
+            serve_options.limits.max_sessions = static_cast<std::size_t>(max_sessions);
+            return serve::run_server(serve_options, catalogue, std::cout, std::cerr);
+        } else if (analyze_app->parsed()) {
+            return analysis::analyze_command(analyze_options, catalogue, std::cout);
+        } else if (report_app->parsed()) {
+            return analysis::report_command(report_options, catalogue, std::cout);
+        } else if (verify_app->parsed()) {
+            return verify::verify_command(verify_options, catalogue, std::cout);
         } else if (merge_app->parsed()) {
             return sweep::merge_command(merge_inputs, merge_output, std::cout);
         } else {
             std::cout << format_parameter_table();
         }
+    } catch (const Interrupted& stop) {
+        std::cerr << "kindred: " << one_line(stop.what()) << '\n';
+        return stop.exit_code();
     } catch (const InputError& error) {
-        std::cerr << "kindred: error: " << error.what() << '\n';
+        std::cerr << "kindred: error: " << one_line(error.what()) << '\n';
         return 2;
     } catch (const std::exception& error) {
-        std::cerr << "kindred: failed: " << error.what() << '\n';
+        std::cerr << "kindred: failed: " << one_line(error.what()) << '\n';
         return 1;
     }
     return 0;

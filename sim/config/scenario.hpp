@@ -16,17 +16,26 @@
 #include "core/program.hpp"
 #include "core/simulation.hpp"
 #include "core/types.hpp"
+#include "network/community.hpp"
 #include "network/population.hpp"
 
 namespace kindred {
 
-/// Where the population comes from (spec §5).
+/// Where the population comes from (spec §5, or a community network model).
 struct PopulationSpec {
-    enum class Kind { ego_network, csv };
+    enum class Kind { ego_network, csv, community };
     Kind kind = Kind::ego_network;
     EgoNetworkParams ego;              ///< generator parameters (kind == ego_network)
     std::filesystem::path agents_csv;  ///< kind == csv, resolved against the scenario dir
     std::filesystem::path ties_csv;    ///< kind == csv
+    CommunityParams community;         ///< kind == community (degrees_file resolved)
+
+    /// Patients of a generated population (ego_network or community); 0 for csv.
+    int patients() const {
+        if (kind == Kind::ego_network) return ego.patients;
+        if (kind == Kind::community) return community_patients(community);
+        return 0;
+    }
 };
 
 /// One trial arm: its patients (a share or a count, randomised; or the CSV arm column) and

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "config/scenario.hpp"
 #include "config/yaml_util.hpp"
@@ -22,6 +23,50 @@ const std::vector<std::string> kEgoKeys = {
     "generator",     "patients",           "family_mean",    "friends_mean",
     "high_ee_share", "rewire_probability", "peer_ties_mean", "coordinator_caseload"};
 const std::vector<std::string> kCsvKeys = {"generator", "agents", "ties"};
+/// Keys of every community network model, then those of each model (docs/performance.md).
+const std::vector<std::string> kCommunityKeys = {"generator",     "agents",
+                                                 "patient_share", "household_mean",
+                                                 "high_ee_share", "coordinator_caseload",
+                                                 "tie_strength",  "tie_valence"};
+const std::vector<std::string> kCommunityModelKeys = {
+    "mean_degree",         "rewire_probability",  "attach",   "block_shares",
+    "block_probabilities", "degree_distribution", "exponent", "min_degree",
+    "max_degree",          "degrees_file"};
+constexpr std::string_view kNetworkModels =
+    "erdos_renyi, watts_strogatz, barabasi_albert, stochastic_block, configuration";
+
+std::optional<NetworkModel> parse_network_model(std::string_view name) {
+    for (const NetworkModel model :
+         {NetworkModel::erdos_renyi, NetworkModel::watts_strogatz, NetworkModel::barabasi_albert,
+          NetworkModel::stochastic_block, NetworkModel::configuration}) {
+        if (to_string(model) == name) return model;
+    }
+    return std::nullopt;
+}
+
+/// The keys a community population with this model accepts.
+std::vector<std::string> community_keys(NetworkModel model) {
+    std::vector<std::string> keys = kCommunityKeys;
+    switch (model) {
+        case NetworkModel::erdos_renyi:
+            keys.emplace_back("mean_degree");
+            break;
+        case NetworkModel::watts_strogatz:
+            keys.insert(keys.end(), {"mean_degree", "rewire_probability"});
+            break;
+        case NetworkModel::barabasi_albert:
+            keys.emplace_back("attach");
+            break;
+        case NetworkModel::stochastic_block:
+            keys.insert(keys.end(), {"block_shares", "block_probabilities"});
+            break;
+        case NetworkModel::configuration:
+            keys.insert(keys.end(), {"degree_distribution", "mean_degree", "exponent", "min_degree",
+                                     "max_degree", "degrees_file"});
+            break;
+    }
+    return keys;
+}
 const std::vector<std::string> kArmKeys = {"name", "control", "share", "count", "programs"};
 const std::vector<std::string> kProgramEntryKeys = {"model",
                                                     "reciprocity",
@@ -44,6 +89,10 @@ const std::vector<std::string> kTrajectoryKeys = {"enabled", "every_weeks", "age
                                                   "roles"};
 
 constexpr double kShareTolerance = 1e-9;
+/// Largest weeks and replicates accepted (about 1900 years; a million replicates): larger
+/// values are typing errors, and weeks size per-week buffers (docs/robustness.md, "Limits").
+constexpr int kMaxWeeks = 100000;
+constexpr int kMaxReplicates = 1000000;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 /// What an override sets.
@@ -132,9 +181,9 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& texts) {
             entry.seed = *seed;
         } else if (entry.name == "weeks" || entry.name == "replicates") {
             const std::optional<std::int64_t> value = detail::parse_integer_text(entry.value_text);
-            if (!value || *value < 1 || *value > std::numeric_limits<int>::max()) {
-                fail_override(text, detail::integer_range_text(1, std::numeric_limits<int>::max()),
-                              found);
+            const int most = entry.name == "weeks" ? kMaxWeeks : kMaxReplicates;
+            if (!value || *value < 1 || *value > most) {
+                fail_override(text, detail::integer_range_text(1, most), found);
             }
             entry.value = static_cast<double>(*value);
         } else if (find_parameter(entry.name) != nullptr) {
@@ -147,10 +196,17 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& texts) {
         } else if (parts.size() == 2 && parts[0] == "population") {
             entry.kind = OverrideKind::population;
             entry.field = parts[1];
-            if (std::find(kEgoKeys.begin() + 1, kEgoKeys.end(), entry.field) == kEgoKeys.end()) {
-                fail_override(text,
-                              "population.KEY with KEY one of " +
-                                  detail::join({kEgoKeys.begin() + 1, kEgoKeys.end()}),
+            std::vector<std::string> keys(kEgoKeys.begin() + 1, kEgoKeys.end());
+            for (const auto* list : {&kCommunityKeys, &kCommunityModelKeys}) {
+                for (const std::string& key : *list) {
+                    if (key != "generator" &&
+                        std::find(keys.begin(), keys.end(), key) == keys.end()) {
+                        keys.push_back(key);
+                    }
+                }
+            }
+            if (std::find(keys.begin(), keys.end(), entry.field) == keys.end()) {
+                fail_override(text, "population.KEY with KEY one of " + detail::join(keys),
                               "'" + entry.field + "'");
             }
         } else if (parts.size() == 2 && parts[0] == "knockout") {
@@ -214,8 +270,10 @@ class ScenarioReader {
             spec_.description = detail::read_string(*field, false);
         }
         if (auto field = map.find("seed")) spec_.seed = detail::read_uint64(*field);
-        if (auto field = map.find("weeks")) spec_.weeks = detail::read_int(*field, 1);
-        if (auto field = map.find("replicates")) spec_.replicates = detail::read_int(*field, 1);
+        if (auto field = map.find("weeks")) spec_.weeks = detail::read_int(*field, 1, kMaxWeeks);
+        if (auto field = map.find("replicates")) {
+            spec_.replicates = detail::read_int(*field, 1, kMaxReplicates);
+        }
         apply_run_overrides();
 
         if (auto field = map.find("population")) read_population(*field);
@@ -260,18 +318,36 @@ class ScenarioReader {
     void read_population(const Field& field) {
         const std::vector<std::string> all_keys = [] {
             std::vector<std::string> keys = kEgoKeys;
-            keys.insert(keys.end(), kCsvKeys.begin() + 1, kCsvKeys.end());
+            for (const auto* list : {&kCsvKeys, &kCommunityKeys, &kCommunityModelKeys}) {
+                for (const std::string& key : *list) {
+                    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+                }
+            }
             return keys;
         }();
         const Map any(field, all_keys, "a map with the population's generator");
         PopulationSpec& population = spec_.population;
+        population_field_ = field;
         if (auto generator = any.find("generator")) {
             const std::string name = detail::read_string(*generator);
             if (name == "csv") {
                 population.kind = PopulationSpec::Kind::csv;
+            } else if (const std::optional<NetworkModel> model = parse_network_model(name)) {
+                population.kind = PopulationSpec::Kind::community;
+                population.community.model = *model;
             } else if (name != "ego_network") {
-                generator->fail("ego_network or csv");
+                generator->fail(
+                    fmt::format("ego_network or csv, or a network model ({})", kNetworkModels));
             }
+        }
+        if (population.kind == PopulationSpec::Kind::community) {
+            const Map map(field, community_keys(population.community.model));
+            for (const auto& [key, value] : map.entries()) {
+                if (key == "generator") continue;
+                read_community_key(population.community, key, value);
+                community_fields_.insert_or_assign(key, value);
+            }
+            return;
         }
         if (population.kind == PopulationSpec::Kind::csv) {
             const Map map(field, kCsvKeys);
@@ -305,13 +381,184 @@ class ScenarioReader {
     }
 
     void apply_population_overrides() {
+        PopulationSpec& population = spec_.population;
         for (const Override& entry : overrides_) {
             if (entry.kind != OverrideKind::population) continue;
-            if (spec_.population.kind != PopulationSpec::Kind::ego_network) {
-                fail_override(entry.text, "a scenario with the ego_network generator",
+            if (population.kind == PopulationSpec::Kind::csv) {
+                fail_override(entry.text, "a scenario with a generated population",
                               "a csv population");
             }
-            read_ego_key(spec_.population.ego, entry.field, entry.as_field());
+            const std::vector<std::string> keys = population.kind == PopulationSpec::Kind::community
+                                                      ? community_keys(population.community.model)
+                                                      : kEgoKeys;
+            if (std::find(keys.begin() + 1, keys.end(), entry.field) == keys.end()) {
+                fail_override(entry.text,
+                              fmt::format("population.KEY with KEY one of {} (the {} generator)",
+                                          detail::join({keys.begin() + 1, keys.end()}),
+                                          population.kind == PopulationSpec::Kind::community
+                                              ? to_string(population.community.model)
+                                              : std::string_view("ego_network")),
+                              "'" + entry.field + "'");
+            }
+            if (population.kind == PopulationSpec::Kind::community) {
+                read_community_key(population.community, entry.field, entry.as_field());
+                community_fields_.insert_or_assign(entry.field, entry.as_field());
+            } else {
+                read_ego_key(population.ego, entry.field, entry.as_field());
+            }
+        }
+        if (population.kind == PopulationSpec::Kind::community) check_community();
+    }
+
+    /// One community population parameter (a key of community_keys() other than generator).
+    void read_community_key(CommunityParams& c, const std::string& key, const Field& value) const {
+        if (key == "agents") {
+            c.agents = detail::read_int(value, 1);
+        } else if (key == "patient_share") {
+            c.patient_share = detail::read_number(value, 0.0, 1.0);
+        } else if (key == "household_mean") {
+            c.household_mean = detail::read_number(value, 1.0, kInf);
+        } else if (key == "high_ee_share") {
+            c.high_ee_share = detail::read_number(value, 0.0, 1.0);
+        } else if (key == "coordinator_caseload") {
+            c.coordinator_caseload = detail::read_int(value, 1);
+        } else if (key == "tie_strength") {
+            c.tie_strength = detail::read_number(value, 0.0, 1.0);
+        } else if (key == "tie_valence") {
+            c.tie_valence = detail::read_number(value, -1.0, 1.0);
+        } else if (key == "mean_degree") {
+            c.mean_degree = detail::read_number(value, 0.0, kInf);
+        } else if (key == "rewire_probability") {
+            c.rewire_probability = detail::read_number(value, 0.0, 1.0);
+        } else if (key == "attach") {
+            c.attach = detail::read_int(value, 1);
+        } else if (key == "block_shares") {
+            c.block_shares.clear();
+            for (const Field& item : detail::read_list(value, "a list of block shares")) {
+                c.block_shares.push_back(detail::read_number(item, 0.0, 1.0));
+            }
+        } else if (key == "block_probabilities") {
+            c.block_probabilities.clear();
+            const std::string expected = "a list of rows, each a list of probabilities";
+            for (const Field& row : detail::read_list(value, expected)) {
+                std::vector<double>& out = c.block_probabilities.emplace_back();
+                for (const Field& item : detail::read_list(row, expected)) {
+                    out.push_back(detail::read_number(item, 0.0, 1.0));
+                }
+            }
+        } else if (key == "degree_distribution") {
+            const std::string name = detail::read_string(value);
+            if (name == "fixed") {
+                c.degree_distribution = DegreeDistribution::fixed;
+            } else if (name == "poisson") {
+                c.degree_distribution = DegreeDistribution::poisson;
+            } else if (name == "power_law") {
+                c.degree_distribution = DegreeDistribution::power_law;
+            } else if (name == "file") {
+                c.degree_distribution = DegreeDistribution::file;
+            } else {
+                value.fail("fixed, poisson, power_law or file");
+            }
+        } else if (key == "exponent") {
+            c.exponent = detail::read_number(value, 1.0, kInf, true);
+        } else if (key == "min_degree") {
+            c.min_degree = detail::read_int(value, 1);
+        } else if (key == "max_degree") {
+            c.max_degree = detail::read_int(value, 0);
+        } else if (key == "degrees_file") {
+            c.degrees_file = read_csv_path(value);
+        }
+    }
+
+    /// The field that set a community key (file or --set), else the population map.
+    Field community_field(const std::string& key) const {
+        const auto it = community_fields_.find(key);
+        if (it != community_fields_.end()) return it->second;
+        if (population_field_) return *population_field_;
+        return Field{&file_, "population", YAML::Node(), YAML::Mark::null_mark()};
+    }
+
+    /// Checks that involve several community keys.
+    void check_community() const {
+        const CommunityParams& c = spec_.population.community;
+        const double max_degree = static_cast<double>(c.agents) - 1.0;
+        switch (c.model) {
+            case NetworkModel::erdos_renyi:
+                if (c.mean_degree > max_degree) {
+                    community_field("mean_degree")
+                        .fail(fmt::format("a mean degree of at most agents - 1 = {}", max_degree),
+                              fmt::format("{}", c.mean_degree));
+                }
+                break;
+            case NetworkModel::watts_strogatz: {
+                const double k = c.mean_degree;
+                if (k != std::floor(k) || static_cast<long long>(k) % 2 != 0 || k < 2 ||
+                    k >= c.agents) {
+                    community_field("mean_degree")
+                        .fail(fmt::format("an even integer mean degree k with 2 <= k < agents = {}",
+                                          c.agents),
+                              fmt::format("{}", k));
+                }
+                break;
+            }
+            case NetworkModel::barabasi_albert:
+                if (c.attach >= c.agents) {
+                    community_field("attach").fail(fmt::format("attach < agents = {}", c.agents),
+                                                   fmt::format("{}", c.attach));
+                }
+                break;
+            case NetworkModel::stochastic_block: {
+                const std::size_t blocks = c.block_shares.size();
+                double total = 0.0;
+                for (const double share : c.block_shares) total += share;
+                if (blocks == 0 || std::abs(total - 1.0) > kShareTolerance) {
+                    community_field("block_shares")
+                        .fail("one or more block shares summing to 1",
+                              fmt::format("{} shares summing to {}", blocks, total));
+                }
+                bool square = c.block_probabilities.size() == blocks;
+                for (const auto& row : c.block_probabilities)
+                    square = square && row.size() == blocks;
+                if (!square) {
+                    community_field("block_probabilities")
+                        .fail(fmt::format("a {0} x {0} matrix (one row and column per block share)",
+                                          blocks),
+                              fmt::format("{} rows", c.block_probabilities.size()));
+                }
+                for (std::size_t r = 0; r < blocks; ++r) {
+                    for (std::size_t s = 0; s < blocks; ++s) {
+                        if (c.block_probabilities[r][s] != c.block_probabilities[s][r]) {
+                            community_field("block_probabilities")
+                                .fail("a symmetric matrix",
+                                      fmt::format("rows {} and {} differing ({} vs {})", r, s,
+                                                  c.block_probabilities[r][s],
+                                                  c.block_probabilities[s][r]));
+                        }
+                    }
+                }
+                break;
+            }
+            case NetworkModel::configuration:
+                if (c.degree_distribution == DegreeDistribution::file && c.degrees_file.empty()) {
+                    community_field("degrees_file")
+                        .fail(
+                            "a degrees_file (one degree per agent) with degree_distribution: file",
+                            "none");
+                }
+                if (c.degree_distribution == DegreeDistribution::power_law && c.max_degree != 0 &&
+                    c.max_degree < c.min_degree) {
+                    community_field("max_degree")
+                        .fail(fmt::format("0 (no cap) or at least min_degree = {}", c.min_degree),
+                              fmt::format("{}", c.max_degree));
+                }
+                if (c.degree_distribution != DegreeDistribution::file &&
+                    c.degree_distribution != DegreeDistribution::power_law &&
+                    c.mean_degree > max_degree) {
+                    community_field("mean_degree")
+                        .fail(fmt::format("a mean degree of at most agents - 1 = {}", max_degree),
+                              fmt::format("{}", c.mean_degree));
+                }
+                break;
         }
     }
 
@@ -398,9 +645,13 @@ class ScenarioReader {
         if (path.is_relative()) path = directory_ / path;
         path = path.lexically_normal();
         std::error_code ec;
-        if (!std::filesystem::is_regular_file(path, ec)) {
+        const std::filesystem::file_status status = std::filesystem::status(path, ec);
+        if (!std::filesystem::is_regular_file(status)) {
             field.fail("an existing CSV file (paths are relative to the scenario file)",
-                       fmt::format("'{}' ({} does not exist)", text, path.string()));
+                       fmt::format("'{}' ({} {})", text, path.string(),
+                                   std::filesystem::exists(status)
+                                       ? "is " + std::string(detail::file_type_name(status.type()))
+                                       : std::string("does not exist")));
         }
         return path;
     }
@@ -482,7 +733,11 @@ class ScenarioReader {
         if (!share && !count) {
             item.fail("an arm with a share or a count of the patients", "neither");
         }
-        const int patients = spec_.population.ego.patients;
+        const int patients = spec_.population.patients();
+        const std::string patients_name =
+            spec_.population.kind == PopulationSpec::Kind::community
+                ? "the population's patients (round(patient_share x agents))"
+                : "population.patients";
         if (share) {
             arm.share = detail::read_number(*share, 0.0, 1.0);
             share_total += *arm.share;
@@ -494,18 +749,17 @@ class ScenarioReader {
             arm.count = detail::read_int(*count, 0);
             count_total += *arm.count;
             if (count_total > patients) {
-                count->fail(
-                    fmt::format("counts of all arms totalling at most population.patients = {}",
-                                patients),
-                    fmt::format("a total of {}", count_total));
+                count->fail(fmt::format("counts of all arms totalling at most {} = {}",
+                                        patients_name, patients),
+                            fmt::format("a total of {}", count_total));
             }
         }
         const double needed = static_cast<double>(count_total) + share_total * patients;
         if (needed > patients * (1.0 + kShareTolerance)) {
             (share ? *share : *count)
                 .fail(fmt::format("shares and counts that together need at most "
-                                  "population.patients = {} patients",
-                                  patients),
+                                  "{} = {} patients",
+                                  patients_name, patients),
                       fmt::format("{} needed", needed));
         }
     }
@@ -668,7 +922,9 @@ class ScenarioReader {
     std::vector<Override> overrides_;
     YAML::Node root_;
     ScenarioSpec spec_;
-    std::string weeks_note_;  ///< appended to week ranges when --set changed weeks
+    std::string weeks_note_;                 ///< appended to week ranges when --set changed weeks
+    std::optional<Field> population_field_;  ///< the `population:` map, when present
+    std::map<std::string, Field> community_fields_;  ///< where each community key was set
 };
 
 }  // namespace

@@ -12,16 +12,14 @@
 #include <cstring>
 #include <memory>
 #include <sstream>
+#include <unordered_map>
 
 namespace kindred::detail {
 namespace {
 
 constexpr std::size_t kMaxShownChars = 60;
 
-std::string shorten(const std::string& text) {
-    if (text.size() <= kMaxShownChars) return text;
-    return text.substr(0, kMaxShownChars) + "...";
-}
+std::string shorten(const std::string& text) { return printable(text, kMaxShownChars); }
 
 bool is_quoted(const YAML::Node& node) { return node.Tag() == "!"; }
 
@@ -50,6 +48,42 @@ std::string format_number(double value) {
 
 }  // namespace
 
+std::string printable(std::string_view text, std::size_t max_chars) {
+    std::string out;
+    std::size_t shown = 0;
+    for (std::size_t i = 0; i < text.size(); ++shown) {
+        if (shown == max_chars) return out + "...";
+        const auto c = static_cast<unsigned char>(text[i]);
+        std::size_t length = 1;
+        if (c >= 0x80) {
+            // Keep a valid UTF-8 sequence whole; escape a stray byte.
+            const std::size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+            bool valid = want > 0 && i + want <= text.size();
+            for (std::size_t k = 1; valid && k < want; ++k) {
+                valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+            }
+            if (valid) {
+                out.append(text.substr(i, want));
+                i += want;
+                continue;
+            }
+            out += fmt::format("\\x{:02x}", c);
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20 || c == 0x7F) {
+            out += fmt::format("\\x{:02x}", c);
+        } else {
+            out += static_cast<char>(c);
+        }
+        i += length;
+    }
+    return out;
+}
+
 std::string location(const std::string& file, const YAML::Mark& mark) {
     if (mark.is_null() || mark.line < 0 || mark.column < 0) return file;
     return fmt::format("{}:{}:{}", file, mark.line + 1, mark.column + 1);
@@ -73,11 +107,40 @@ std::string describe(const YAML::Node& node) {
     return "nothing";
 }
 
-std::string read_text_file(const std::filesystem::path& path, std::string_view what) {
-    const std::string name = path.string();
+std::string_view file_type_name(std::filesystem::file_type type) {
+    switch (type) {
+        case std::filesystem::file_type::directory:
+            return "a directory";
+        case std::filesystem::file_type::fifo:
+            return "a FIFO (named pipe)";
+        case std::filesystem::file_type::socket:
+            return "a socket";
+        case std::filesystem::file_type::block:
+        case std::filesystem::file_type::character:
+            return "a device";
+        default:
+            return "not a regular file";
+    }
+}
+
+std::string read_text_file(const std::filesystem::path& path, std::string_view what,
+                           std::size_t max_bytes) {
+    const std::string name = printable(path.string());
     std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-        throw InputError(fmt::format("{}: cannot open {} ({})", name, what, std::strerror(EISDIR)));
+    const std::filesystem::file_status status = std::filesystem::status(path, ec);
+    // Only regular files: opening a FIFO would block until a writer comes, a device could
+    // stream forever.
+    if (!ec && std::filesystem::exists(status) &&
+        status.type() != std::filesystem::file_type::regular) {
+        throw InputError(fmt::format("{}: cannot open {}: expected a regular file, found {}", name,
+                                     what, file_type_name(status.type())));
+    }
+    if (!ec) {
+        const std::uintmax_t size = std::filesystem::file_size(path, ec);
+        if (!ec && size > max_bytes) {
+            throw InputError(fmt::format("{}: expected a {} of at most {} MiB, found {} bytes",
+                                         name, what, max_bytes >> 20, size));
+        }
     }
     errno = 0;
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(name.c_str(), "rb"),
@@ -89,7 +152,13 @@ std::string read_text_file(const std::filesystem::path& path, std::string_view w
     std::string text;
     char buffer[1 << 16];
     std::size_t got = 0;
-    while ((got = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) text.append(buffer, got);
+    while ((got = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
+        text.append(buffer, got);
+        if (text.size() > max_bytes) {  // the file grew after its size was read
+            throw InputError(fmt::format("{}: expected a {} of at most {} MiB, found more", name,
+                                         what, max_bytes >> 20));
+        }
+    }
     if (std::ferror(file.get()) != 0) {
         throw InputError(fmt::format("{}: cannot read {} ({})", name, what, std::strerror(errno)));
     }
@@ -248,22 +317,22 @@ Map Map::any_keys(const Field& field, std::string_view what) { return Map(field,
 Map::Map(const Field& field, const std::vector<std::string>* allowed, std::string_view what)
     : self_(field) {
     if (!field.node.IsDefined() || !field.node.IsMap()) field.fail(what);
+    std::unordered_map<std::string, std::size_t> index;
     for (const auto& pair : field.node) {
         const YAML::Node key = pair.first;
         Field key_field{field.file, field.path, key, usable_mark(key, field.mark)};
         if (!key.IsScalar()) key_field.fail("a plain key");
         const std::string name = key.Scalar();
-        key_field.path = child_path(field.path, name);
+        key_field.path = child_path(field.path, printable(name));
         if (allowed != nullptr &&
             std::find(allowed->begin(), allowed->end(), name) == allowed->end()) {
             key_field.fail("one of " + join(*allowed), "an unknown key");
         }
-        for (const auto& [seen, seen_field] : entries_) {
-            if (seen == name) {
-                key_field.fail(
-                    "each key once",
-                    fmt::format("it again (first at {})", location(*field.file, seen_field.mark)));
-            }
+        // A hash set: a map of 100 000 keys must not take quadratic time (found by testing).
+        if (const auto [at, inserted] = index.emplace(name, entries_.size()); !inserted) {
+            key_field.fail("each key once",
+                           fmt::format("it again (first at {})",
+                                       location(*field.file, entries_[at->second].second.mark)));
         }
         entries_.emplace_back(name, Field{field.file, key_field.path, pair.second,
                                           usable_mark(pair.second, key.Mark())});

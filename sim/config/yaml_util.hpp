@@ -25,13 +25,23 @@ std::string location(const std::string& file, const YAML::Mark& mark);
 /// for a quoted one, "an empty value", "a list", "a map".
 std::string describe(const YAML::Node& node);
 
-/// Reads a whole file; throws InputError "FILE: cannot open WHAT (reason)".
-std::string read_text_file(const std::filesystem::path& path, std::string_view what);
+/// `text` safe to show inside a one-line message: control characters and bytes that are not
+/// UTF-8 escaped (\n, \t, \x01, …), cut after `max_chars` characters ("...").
+std::string printable(std::string_view text, std::size_t max_chars = 200);
+
+/// "a directory", "a FIFO (named pipe)", "a socket", "a device", "not a regular file".
+std::string_view file_type_name(std::filesystem::file_type type);
 
 /// Limits on the text of a scenario or model file, checked before parsing.
 inline constexpr std::size_t kMaxYamlBytes = 16u << 20;  ///< 16 MiB
-inline constexpr int kMaxYamlIndent = 256;               ///< leading spaces of a line
-inline constexpr int kMaxYamlFlowDepth = 64;             ///< nested [ and {
+
+/// Reads a whole regular file of at most `max_bytes`; throws InputError "FILE: cannot open
+/// WHAT (reason)", "FILE: cannot open WHAT: expected a regular file, found a FIFO" (a FIFO or
+/// a device would block or never end) or "FILE: expected a WHAT of at most N MiB, found …".
+std::string read_text_file(const std::filesystem::path& path, std::string_view what,
+                           std::size_t max_bytes = kMaxYamlBytes);
+inline constexpr int kMaxYamlIndent = 256;    ///< leading spaces of a line
+inline constexpr int kMaxYamlFlowDepth = 64;  ///< nested [ and {
 
 /// Throws InputError "FILE:LINE:COL: expected …" when the text is too large, not UTF-8, holds
 /// control characters other than tab, CR and LF, or nests deeper than the limits above.

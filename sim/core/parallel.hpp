@@ -41,4 +41,27 @@ void parallel_for_each_index(std::size_t n, Body&& body, std::size_t grain = 102
 #endif
 }
 
+/// Calls body(begin, end) on disjoint subranges that cover [0, n), in parallel: for loops whose
+/// body is worth keeping in one function (hoisted pointers, prefetching). The same ownership
+/// rule applies: body writes only data owned by the indices of its subrange.
+template <typename Body>
+void parallel_for_ranges(std::size_t n, Body&& body, std::size_t grain = 1024) {
+#ifdef KINDRED_PARALLEL_STD_THREADS
+    (void)grain;  // as parallel_for_each_index: one subrange per thread
+    const std::size_t threads = std::clamp<std::size_t>(
+        tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism), 1,
+        std::max<std::size_t>(n, 1));
+    std::vector<std::thread> workers;
+    for (std::size_t t = 1; t < threads; ++t) {
+        workers.emplace_back([&, t] { body(n * t / threads, n * (t + 1) / threads); });
+    }
+    if (n / threads > 0) body(std::size_t{0}, n / threads);
+    for (std::thread& worker : workers) worker.join();
+#else
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, n, grain),
+        [&](const tbb::blocked_range<std::size_t>& range) { body(range.begin(), range.end()); });
+#endif
+}
+
 }  // namespace kindred

@@ -21,6 +21,8 @@ enum class Purpose : std::uint64_t {
     arm_assignment = 6,
     population = 7,  ///< ego-network generator (entity = patient or member id, sub-purpose below)
     trajectory_sample = 8,
+    community = 9,  ///< community generators (entity = agent, tie slot or chunk; sub-purpose)
+    narration_sample = 10,  ///< `kindred run --narrate`: patients told about (entity = arm)
 };
 
 /// Week value used for draws made before the first step (population, arms).

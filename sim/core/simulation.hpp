@@ -65,7 +65,8 @@ struct Flows {
     void resize(std::size_t n);
 };
 
-/// Per-agent program exposure of spec §2 step 2.
+/// Per-agent program exposure of spec §2 step 2. Empty (all zero) until an enrolment has been
+/// active; from then on sized to the agents.
 struct Exposure {
     std::vector<ResourceVector> resources;  ///< m_i, element-wise max over active enrolments
     std::vector<int> expert_self;           ///< Es_i
@@ -105,14 +106,33 @@ class Simulation {
     double help_on_tie(TieIndex e, AgentId from) const;
 
   private:
+    /// benchmarks/bench_step.cpp times the phases of a week one by one.
+    friend class SimulationPhases;
+
     void start_enrolment(EnrolmentId e);
     void end_enrolments();  ///< all enrolments with t1 = t, their ties in creation order
     void compute_exposure();
-    void compute_flows();
     void update_agents();
-    void update_natural_ties();
+    void update_natural_ties();  ///< applies the new w, q and dissolution of compute_tie_pass()
     void form_friendships();
+    /// The new friend of patient `index` this week (spec §3.4), or kNone.
+    AgentId choose_partner(std::size_t index, std::uint64_t week) const;
     void update_recovery();
+
+    /// What one tie contributes to the flows of its two ends this week, computed once per tie
+    /// (the help on a tie is needed by both ends and by the tie update). Help is zero on a tie
+    /// with q < 0, and strain zero on one with q ≥ 0, so one slot holds either:
+    ///   to_u ≥ 0: h(v→u) (help received by u), and the tie adds no strain;
+    ///   to_u < 0: −w·q⁻ (strain on both ends), and no help flows.
+    /// to_v is h(u→v). Knowledge offered lives in tie_knowledge_ (only while some tie has
+    /// expertise peers or everyone).
+    struct TieFlow {
+        double to_u;
+        double to_v;
+    };
+
+    void compute_tie_pass();  ///< TieFlow and the natural-tie update of every tie
+    void gather_flows();      ///< per agent, the tie flows in ascending tie order
 
     World world_;
     RunSpec spec_;
@@ -120,10 +140,26 @@ class Simulation {
     bool week_begun_ = false;
     Flows flows_;
     Exposure exposure_;
+    bool exposure_zero_ = true;  ///< exposure_ holds only zeros (no active enrolment)
     /// Enrolled patients of each arm, ascending id (fixed at construction).
     std::vector<std::vector<AgentId>> arm_patients_;
-    /// Per tie, scratch for the week: activation rates (a_w, a_q), 0 when not activated.
+    /// Per tie, scratch for the week: activation rates (a_w, a_q), 0 when not activated; empty
+    /// (all zero) while activation_on_ is false.
     std::vector<double> activation_w_, activation_q_;
+    bool activation_on_ = false;
+    // Per tie, computed in begin_week() from the state at t, used by finish_week():
+    std::vector<TieFlow> tie_flow_;
+    std::vector<double> tie_knowledge_;  ///< > 0: offered to u; < 0: −(offered to v); 0: none
+    bool knowledge_on_ = false;          ///< tie_knowledge_ is filled this week
+    std::vector<double> w_next_;         ///< w at t+1 (program ties: unchanged)
+    std::vector<double> q_next_;         ///< q at t+1, only while activation_on_
+    std::vector<TieIndex> dissolving_;   ///< natural ties that dissolve after the update
+    bool negative_zero_q_ = false;       ///< a natural tie has q = −0.0 (set to +0.0, as q + 0)
+    std::size_t agents_at_begin_ = 0, ties_at_begin_ = 0;
+    /// Agents whose role is not professional, ascending (friendship partners); covers the
+    /// first eligible_covered_ agents, extended when agents are added (roles never change).
+    std::vector<AgentId> eligible_pool_;
+    std::size_t eligible_covered_ = 0;
 };
 
 }  // namespace kindred

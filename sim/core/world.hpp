@@ -8,8 +8,12 @@
 // Adjacency
 //          offsets[i] … offsets[i+1] index `entries` for agent i; every tie {u,v} appears once
 //          in u's range (neighbour v) and once in v's range (neighbour u); within a range,
-//          entries are in ascending tie index. Valid only after rebuild_adjacency() and until
-//          the tie arrays next change (adjacency_valid() says which).
+//          entries are in ascending tie index. Valid only after rebuild_adjacency() or
+//          update_adjacency() and until the tie arrays next change (adjacency_valid() says
+//          which); remove_ties() patches a valid adjacency and keeps it valid.
+//          Between updates the adjacency covers the first covered_agents_ agents and
+//          covered_ties_ ties exactly (appends only add after them), so update_adjacency() can
+//          merge the appended ties in instead of rebuilding.
 #pragma once
 
 #include <cstdint>
@@ -90,14 +94,31 @@ class World {
     /// Appends an agent; returns its id (= previous agent_count()). Invalidates the adjacency.
     AgentId add_agent(const AgentInit& init);
 
+    /// Appends `count` agents initialised like `init`; returns the first new id. For
+    /// generators that then fill the arrays in parallel. Invalidates the adjacency.
+    AgentId add_agents(std::size_t count, const AgentInit& init);
+
     /// Appends a tie; returns its index. Invalidates the adjacency. Requires i ≠ j, both valid.
     TieIndex add_tie(const TieInit& init);
 
-    /// Removes the ties with remove[e] != 0, keeping the order of the rest. O(ties).
+    /// Appends `count` ties with the fields of `init` (ends included); returns the first new
+    /// index. The caller then sets each new tie's fields, keeping u < v, i ≠ j, both valid.
+    /// Invalidates the adjacency.
+    TieIndex add_ties(std::size_t count, const TieInit& init);
+
+    /// Removes the ties with remove[e] != 0, keeping the order of the rest. A valid adjacency
+    /// is patched (entries of removed ties dropped, tie indices renumbered) and stays valid.
+    /// O(agents + ties): a parallel pass plus a sequential block move of each array.
     void remove_ties(const std::vector<std::uint8_t>& remove);
 
-    /// Rebuilds the CSR adjacency from the tie arrays. O(agents + ties).
+    /// Rebuilds the CSR adjacency from the tie arrays. O(agents + ties), parallel.
     void rebuild_adjacency();
+
+    /// Brings the adjacency up to date: merges the agents and ties appended since the last
+    /// update (O(agents + ties) streaming, O(new ties · log) sorting), or rebuilds it when ties
+    /// were removed while it was invalid. Requires that ties already covered were not edited
+    /// (their ends) except through remove_ties(); rebuild_adjacency() has no such requirement.
+    void update_adjacency();
     bool adjacency_valid() const { return adjacency_valid_; }
 
     /// The adjacency entries of agent i (requires adjacency_valid()).
@@ -124,6 +145,11 @@ class World {
     std::vector<std::size_t> offsets_{0};
     std::vector<AdjacencyEntry> entries_;
     bool adjacency_valid_ = true;
+    /// The adjacency holds exactly agents [0, covered_agents_) and ties [0, covered_ties_)
+    /// while covered_prefix_ is true (see the file comment).
+    bool covered_prefix_ = true;
+    std::size_t covered_agents_ = 0;
+    std::size_t covered_ties_ = 0;
 };
 
 }  // namespace kindred

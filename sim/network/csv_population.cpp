@@ -29,12 +29,63 @@ std::string_view trim(std::string_view text) {
     return text;
 }
 
+/// A field as shown in a message: control characters and bytes that are not printable ASCII
+/// escaped (so a message stays one line), at most 60 characters.
+std::string shown(std::string_view text) {
+    constexpr std::size_t kMaxShown = 60;
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (i == kMaxShown) return out + "...";
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c < 0x7F) {
+            out += static_cast<char>(c);
+        } else {
+            out += fmt::format("\\x{:02x}", c);
+        }
+    }
+    return out;
+}
+
+/// Position of the first byte of `line` that is not text (a control character other than tab
+/// and CR, or a byte that does not belong to valid UTF-8), or npos.
+std::size_t first_non_text_byte(std::string_view line) {
+    for (std::size_t i = 0; i < line.size();) {
+        const auto c = static_cast<unsigned char>(line[i]);
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7F) return i;
+            ++i;
+            continue;
+        }
+        const std::size_t length = c >= 0xC2 && c <= 0xDF   ? 2
+                                   : c >= 0xE0 && c <= 0xEF ? 3
+                                   : c >= 0xF0 && c <= 0xF4 ? 4
+                                                            : 0;
+        if (length == 0 || i + length > line.size()) return i;
+        for (std::size_t k = 1; k < length; ++k) {
+            if ((static_cast<unsigned char>(line[i + k]) & 0xC0) != 0x80) return i;
+        }
+        i += length;
+    }
+    return std::string_view::npos;
+}
+
+/// Lines longer than this are refused (a binary file may hold no newline at all).
+constexpr std::size_t kMaxLineBytes = 1u << 20;
+
 /// Reads a CSV file line by line; rows are split on commas (quoted fields are not supported).
 class CsvReader {
   public:
     CsvReader(const std::filesystem::path& path, std::string_view what) : path_(path.string()) {
-        if (std::filesystem::is_directory(path)) {
+        std::error_code ec;
+        const auto status = std::filesystem::status(path, ec);
+        if (std::filesystem::is_directory(status)) {
             throw InputError(fmt::format("{}: cannot read {} CSV: it is a directory", path_, what));
+        }
+        if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+            // A FIFO would block until a writer comes; a device might never end.
+            throw InputError(
+                fmt::format("{}: cannot read {} CSV: expected a regular file, found a special file",
+                            path_, what));
         }
         in_.open(path);
         if (!in_) {
@@ -45,13 +96,19 @@ class CsvReader {
 
     /// Next non-empty row, or false at the end of the file.
     bool next(std::vector<std::string_view>& fields) {
-        while (std::getline(in_, line_)) {
+        while (read_line()) {
             ++line_number_;
             if (trim(line_).empty()) continue;
+            if (const std::size_t at = first_non_text_byte(line_); at != std::string::npos) {
+                const auto byte = static_cast<unsigned char>(line_[at]);
+                fail(byte == 0 ? std::string("expected text, found a NUL byte")
+                               : fmt::format("expected UTF-8 text, found the byte 0x{:02x} at "
+                                             "column {} (a binary file?)",
+                                             byte, at + 1));
+            }
             if (line_.find('"') != std::string::npos) {
                 fail("quoted fields are not supported: expected plain comma-separated values");
             }
-            if (line_.find('\0') != std::string::npos) fail("expected text, found a NUL byte");
             fields.clear();
             std::string_view rest(line_);
             for (;;) {
@@ -73,8 +130,25 @@ class CsvReader {
         }
         if (fields != expected) {
             fail(fmt::format("expected the header '{}', found '{}'", fmt::join(expected, ","),
-                             fmt::join(fields, ",")));
+                             shown(line_)));
         }
+    }
+
+    /// std::getline with a length limit.
+    bool read_line() {
+        line_.clear();
+        std::streambuf* buffer = in_.rdbuf();
+        int c = 0;
+        while ((c = buffer->sbumpc()) != std::char_traits<char>::eof()) {
+            if (c == '\n') return true;
+            if (line_.size() == kMaxLineBytes) {
+                ++line_number_;
+                fail(fmt::format("expected lines of at most {} bytes, found a longer one",
+                                 kMaxLineBytes));
+            }
+            line_ += static_cast<char>(c);
+        }
+        return !line_.empty();
     }
 
     [[noreturn]] void fail(const std::string& message) const {
@@ -88,7 +162,7 @@ class CsvReader {
         if (field.empty() || ec != std::errc() || ptr != end || !std::isfinite(value) ||
             value < lo || value > hi) {
             fail(fmt::format("column '{}': expected a number in [{}, {}], found '{}'", column, lo,
-                             hi, field));
+                             hi, shown(field)));
         }
         return value;
     }
@@ -99,7 +173,7 @@ class CsvReader {
         const auto [ptr, ec] = std::from_chars(field.data(), end, value);
         if (field.empty() || ec != std::errc() || ptr != end || value < lo || value > hi) {
             fail(fmt::format("column '{}': expected an integer in [{}, {}], found '{}'", column, lo,
-                             hi, field));
+                             hi, shown(field)));
         }
         return value;
     }
@@ -143,7 +217,7 @@ World load_csv_population(const std::filesystem::path& agents_csv,
             const auto role = parse_role(fields[1]);
             if (!role) {
                 reader.fail(fmt::format("column 'role': expected one of {}, found '{}'",
-                                        role_names(), fields[1]));
+                                        role_names(), shown(fields[1])));
             }
             init.role = *role;
             init.d = reader.number(fields[2], "d", 0, 1);
@@ -159,13 +233,13 @@ World load_csv_population(const std::filesystem::path& agents_csv,
                     reader.fail(
                         fmt::format("column 'arm': expected one of the scenario's arms "
                                     "({}) or empty, found '{}'",
-                                    fmt::join(arm_names, ", "), fields[9]));
+                                    fmt::join(arm_names, ", "), shown(fields[9])));
                 }
                 if (init.role != Role::patient) {
                     reader.fail(
-                        fmt::format("column 'arm': only patients belong to arms, found "
-                                    "arm '{}' on a {}",
-                                    fields[9], to_string(init.role)));
+                        fmt::format("column 'arm': expected an arm only on a patient (or "
+                                    "empty), found arm '{}' on a {}",
+                                    shown(fields[9]), to_string(init.role)));
                 }
                 init.arm = static_cast<int>(arm - arm_names.begin());
             }
@@ -196,7 +270,7 @@ World load_csv_population(const std::filesystem::path& agents_csv,
             const auto type = parse_tie_type(fields[2]);
             if (!type) {
                 reader.fail(fmt::format("column 'type': expected one of {}, found '{}'",
-                                        tie_type_names(), fields[2]));
+                                        tie_type_names(), shown(fields[2])));
             }
             tie.type = *type;
             tie.w = reader.number(fields[3], "w", 0, 1);

@@ -1,11 +1,12 @@
 // The default "ego network" population of spec §5.
 #include <algorithm>
 #include <cstdint>
-#include <unordered_set>
 #include <vector>
 
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
+#include "network/graph_models.hpp"
+#include "network/initial_state.hpp"
 #include "network/population.hpp"
 
 namespace kindred {
@@ -26,11 +27,7 @@ struct Household {
     bool high_expressed_emotion = false;
 };
 
-/// Appends natural ties; `add_unless_tied` keeps the first tie of a pair (spec §5) using a set
-/// of the pairs that can collide. Household, friend and coordinator ties are distinct by
-/// construction, so only ring ties (among members) and peer ties (among patients) are kept in
-/// sets, and a ring tie between two family members of one household is found through
-/// `household` instead.
+/// Appends natural ties to the world.
 class TieBuilder {
   public:
     explicit TieBuilder(World& world) : world_(world) {}
@@ -45,13 +42,20 @@ class TieBuilder {
         world_.add_tie(tie);
     }
 
-    /// Adds the tie unless i == j or `pairs` already holds the pair; returns whether it did.
-    bool add_unless_tied(std::unordered_set<std::uint64_t>& pairs, AgentId i, AgentId j,
-                         TieType type, double w, double q) {
-        if (i == j) return false;
-        if (!pairs.insert(tie_entity(std::min(i, j), std::max(i, j))).second) return false;
-        add(i, j, type, w, q);
-        return true;
+    /// Adds the candidate ties in order, except self-ties and repeats of an earlier candidate's
+    /// pair (the first tie of a pair wins, spec §5). `skip[c]` != 0 leaves candidate c out
+    /// before the comparison. O(agents + candidates) (graph_models' first_occurrences).
+    void add_first_of_each_pair(const EdgeList& candidates, const std::vector<std::uint8_t>& skip,
+                                TieType type, double w, double q) {
+        EdgeList considered;
+        considered.reserve(candidates.size());
+        for (std::size_t c = 0; c < candidates.size(); ++c) {
+            if (!skip[c]) considered.push_back(candidates[c]);
+        }
+        const std::vector<std::uint8_t> keep = first_occurrences(considered, world_.agent_count());
+        for (std::size_t c = 0; c < considered.size(); ++c) {
+            if (keep[c]) add(considered[c].u, considered[c].v, type, w, q);
+        }
     }
 
   private:
@@ -99,41 +103,7 @@ World build_ego_network(const EgoNetworkParams& params, std::uint64_t seed,
     init.role = Role::professional;
     for (int c = 0; c < coordinators; ++c) world.add_agent(init);
 
-    parallel_for_each_index(world.agent_count(), [&](std::size_t i) {
-        RandomStream draws = stream(i, kState);
-        const Role role = world.role[i];
-        double d, a, k, s, r, v;
-        if (role == Role::patient) {
-            d = draws.beta(7, 3);
-            a = draws.beta(2, 5);
-            k = draws.beta(2, 6);
-            s = draws.beta(2, 5);
-            r = draws.beta(2, 6);
-            v = draws.beta(6, 4);
-        } else {
-            d = draws.beta(2, 8);
-            a = draws.beta(5, 3);
-            k = 0.0;
-            s = draws.beta(5, 3);
-            r = draws.beta(4, 4);
-            v = draws.beta(1, 9);
-        }
-        const double tau = draws.beta(5, 5);
-        if (role == Role::professional) {  // care coordinators
-            d = 0.1;
-            v = 0.0;
-        }
-        world.state.distress[i] = d;
-        world.state.agency[i] = a;
-        world.state.knowledge[i] = k;
-        world.state.strengths[i] = s;
-        world.state.recreation[i] = r;
-        world.tau[i] = tau;
-        world.vulnerability[i] = v;
-        world.agency0[i] = a;
-        world.strengths0[i] = s;
-        world.recreation0[i] = r;
-    });
+    detail::draw_initial_states(world, [&](std::size_t i) { return stream(i, kState); });
 
     TieBuilder ties(world);
     // Households: family cliques and ties to the patient, then the patient's friends.
@@ -153,21 +123,24 @@ World build_ego_network(const EgoNetworkParams& params, std::uint64_t seed,
 
     // Ring over all family members and friends in a random order, each tied to the next two;
     // the far end is rewired to a uniform random member with rewire_probability.
-    std::vector<std::pair<std::uint64_t, AgentId>> ring;
-    ring.reserve(static_cast<std::size_t>(first_coordinator - n));
-    for (AgentId member = n; member < first_coordinator; ++member) {
+    std::vector<std::pair<std::uint64_t, AgentId>> ring(
+        static_cast<std::size_t>(first_coordinator - n));
+    parallel_for_each_index(ring.size(), [&](std::size_t x) {
+        const auto member = static_cast<AgentId>(n + static_cast<AgentId>(x));
         RandomStream draws = stream(static_cast<std::uint64_t>(member), kRingOrder);
-        ring.emplace_back(static_cast<std::uint64_t>(draws.uniform() * 0x1.0p53), member);
-    }
+        ring[x] = {static_cast<std::uint64_t>(draws.uniform() * 0x1.0p53), member};
+    });
     std::sort(ring.begin(), ring.end());
     const std::size_t members = ring.size();
-    std::unordered_set<std::uint64_t> ring_pairs;
-    ring_pairs.reserve(2 * members);
     const auto same_family = [&](AgentId a, AgentId b) {
         return world.role[a] == Role::family && world.role[b] == Role::family &&
                household[a - n] == household[b - n];
     };
-    for (std::size_t pos = 0; pos < members; ++pos) {
+    // Candidates in ring order (two per member); a pair within one family is already tied in
+    // the family clique and left out; of the rest, the first tie of each pair is kept.
+    EdgeList ring_ties(2 * members);
+    std::vector<std::uint8_t> in_family(2 * members, 0);
+    parallel_for_each_index(members, [&](std::size_t pos) {
         const AgentId origin = ring[pos].second;
         RandomStream draws = stream(static_cast<std::uint64_t>(origin), kRingRewire);
         for (std::size_t step = 1; step <= 2; ++step) {
@@ -175,22 +148,25 @@ World build_ego_network(const EgoNetworkParams& params, std::uint64_t seed,
             if (draws.bernoulli(params.rewire_probability)) {
                 far = ring[draws.below(members)].second;
             }
-            if (same_family(origin, far)) continue;  // already tied in the family clique
-            ties.add_unless_tied(ring_pairs, origin, far, TieType::friend_, 0.3, 0.5);
+            ring_ties[2 * pos + step - 1] = Edge{origin, far};
+            in_family[2 * pos + step - 1] = same_family(origin, far) ? 1 : 0;
         }
-    }
+    });
+    ties.add_first_of_each_pair(ring_ties, in_family, TieType::friend_, 0.3, 0.5);
 
-    // Patient–patient peer ties.
-    std::unordered_set<std::uint64_t> peer_pairs;
-    peer_pairs.reserve(static_cast<std::size_t>(n * params.peer_ties_mean * 1.2) + 16);
+    // Patient–patient peer ties (a tie drawn to the patient itself or to an existing pair is
+    // dropped).
+    EdgeList peer_ties;
     for (int p = 0; p < n; ++p) {
         RandomStream draws = stream(static_cast<std::uint64_t>(p), kPeerTies);
         const int count = draws.poisson(params.peer_ties_mean);
         for (int c = 0; c < count; ++c) {
             const auto other = static_cast<AgentId>(draws.below(static_cast<std::uint64_t>(n)));
-            ties.add_unless_tied(peer_pairs, p, other, TieType::peer, 0.3, 0.5);
+            peer_ties.push_back(Edge{p, other});
         }
     }
+    ties.add_first_of_each_pair(peer_ties, std::vector<std::uint8_t>(peer_ties.size(), 0),
+                                TieType::peer, 0.3, 0.5);
 
     // Treatment as usual: each patient's care coordinator.
     for (int p = 0; p < n; ++p) {

@@ -11,6 +11,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <limits>
 #include <mutex>
@@ -464,9 +465,11 @@ struct TrialFile {
     Handle file;
     bool closed = false;    ///< finished or abandoned: no more writing
     bool finished = false;  ///< renamed to the final path
+    int replicates = 1;     ///< replicates the trial asks for (root attribute)
     std::set<int> begun;
-    std::set<int> open;       ///< begun, recorder alive, not finished
-    std::set<int> abandoned;  ///< recorder destroyed or failed before finishing
+    std::set<int> open;             ///< begun, recorder alive, not finished
+    std::set<int> abandoned;        ///< recorder destroyed or failed before finishing
+    std::set<int> recorded_before;  ///< held by a continued file before this process
 
     /// Closes the file and deletes the temporary; never throws. Caller holds the lock.
     void abandon() noexcept {
@@ -504,9 +507,11 @@ struct ReplicateState {
 
     /// Distress of each agent at the first week it was recorded (by id).
     std::vector<double> initial_distress;
+    /// Distress of each agent at options.middle_week (by id; NaN before it is reached).
+    std::vector<double> middle_distress;
     /// Per-patient table, captured at week T.
     std::vector<std::int32_t> patient_id, patient_arm, patient_recovered_week;
-    std::vector<double> patient_initial_distress, patient_final_distress;
+    std::vector<double> patient_initial_distress, patient_final_distress, patient_middle_distress;
 
     /// Trajectories: the weeks with a row, the sample (ascending ids), how many agents have
     /// been considered for it, and the datasets (created at the first trajectory week).
@@ -707,6 +712,13 @@ struct ReplicateState {
         io.column<std::int32_t>(p, "recovered_week", patient_recovered_week, level);
         io.column<double>(p, "initial_distress", patient_initial_distress, level);
         io.column<double>(p, "final_distress", patient_final_distress, level);
+        if (file->options.middle_week >= 0) {
+            io.column<double>(p, "mid_distress", patient_middle_distress, level);
+            const Handle data(io.check(H5Dopen2(p, "mid_distress", H5P_DEFAULT),
+                                       "cannot open dataset " + Io::child_path(p, "mid_distress")),
+                              H5Dclose);
+            io.attribute<std::int32_t>(data.get(), "week", file->options.middle_week);
+        }
     }
 
     void set_columns(hid_t parent, const std::string& name,
@@ -721,10 +733,16 @@ struct ReplicateState {
 
 }  // namespace detail
 
+void skip_hdf5_exit_cleanup() { H5dont_atexit(); }
+
 // ---- Hdf5TrialWriter ----
 
-Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& provenance,
-                                 RecordingOptions options) {
+namespace {
+
+/// Checks of the constructors' arguments, and the file state they share.
+std::shared_ptr<detail::TrialFile> prepare_trial_file(std::filesystem::path path,
+                                                      const Provenance& provenance,
+                                                      RecordingOptions options) {
     if (provenance.weeks < 0) {
         throw std::invalid_argument(
             fmt::format("Hdf5TrialWriter: weeks must be ≥ 0, found {}", provenance.weeks));
@@ -749,13 +767,14 @@ Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& p
         std::unique(options.tie_snapshot_weeks.begin(), options.tie_snapshot_weeks.end()),
         options.tie_snapshot_weeks.end());
 
-    file_ = std::make_shared<detail::TrialFile>();
-    detail::TrialFile& file = *file_;
+    auto shared = std::make_shared<detail::TrialFile>();
+    detail::TrialFile& file = *shared;
     file.path = std::move(path);
     file.temporary = file.path;
     file.temporary += fmt::format(".tmp-{}", static_cast<long>(getpid()));
     file.options = std::move(options);
     file.weeks = provenance.weeks;
+    file.replicates = provenance.replicates;
     file.arm_names = provenance.arm_names;
     file.control_arm = provenance.control_arm;
     file.io = Io(fmt::format("'{}'", file.path.string()));
@@ -770,7 +789,55 @@ Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& p
                             file.path.string(), file.path.parent_path().string(), error.message()));
         }
     }
+    return shared;
+}
 
+/// Sets the root attribute `complete` of an open trial file. Caller holds the lock.
+void write_complete(const detail::TrialFile& file, bool complete) {
+    const Io& io = file.io;
+    const hid_t root = file.file.get();
+    const std::int8_t value = complete ? 1 : 0;
+    if (H5Aexists(root, "complete") > 0) {
+        const Handle attribute(
+            io.check(H5Aopen(root, "complete", H5P_DEFAULT), "cannot open attribute /complete"),
+            H5Aclose);
+        io.check_status(H5Awrite(attribute.get(), H5T_NATIVE_INT8, &value),
+                        "cannot write attribute /complete");
+    } else {
+        io.attribute<std::int8_t>(root, "complete", value);
+    }
+}
+
+/// Flushes, closes and renames the temporary file to the final path. Caller holds the lock.
+void close_and_rename(detail::TrialFile& file) {
+    const Io& io = file.io;
+    io.check_status(H5Fflush(file.file.get(), H5F_SCOPE_GLOBAL), "cannot flush the file");
+    const ssize_t open_objects = H5Fget_obj_count(file.file.get(), H5F_OBJ_ALL);
+    if (open_objects != 1) {
+        throw std::logic_error(
+            fmt::format("results file '{}': {} HDF5 objects still open at "
+                        "finish()",
+                        file.path.string(), open_objects - 1));
+    }
+    io.check_status(file.file.reset(), "cannot close the file");
+    file.closed = true;
+    std::error_code error;
+    std::filesystem::rename(file.temporary, file.path, error);
+    if (error) {
+        throw RuntimeFailure(
+            fmt::format("cannot write results file '{}': cannot rename '{}' "
+                        "to it: {}",
+                        file.path.string(), file.temporary.string(), error.message()));
+    }
+    file.finished = true;
+}
+
+}  // namespace
+
+Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& provenance,
+                                 RecordingOptions options)
+    : file_(prepare_trial_file(std::move(path), provenance, std::move(options))) {
+    detail::TrialFile& file = *file_;
     const Hdf5Lock lock;
     const Io& io = file.io;
     try {
@@ -790,6 +857,7 @@ Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& p
         io.attribute<std::int32_t>(root, "weeks", provenance.weeks);
         io.attribute<std::int32_t>(root, "replicates", provenance.replicates);
         io.attribute(root, "created", utc_timestamp());
+        io.attribute<std::int8_t>(root, "complete", 0);
 
         const Handle parameters = io.group(root, "parameters");
         for (const ParameterInfo& info : parameter_table()) {
@@ -822,10 +890,88 @@ Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& p
         io.string_column(enrolments.get(), "program", program);
         io.column<std::int32_t>(enrolments.get(), "start_week", start_week, 0);
         io.column<std::int32_t>(enrolments.get(), "end_week", end_week, 0);
+        std::vector<std::string> digests;
+        for (const auto& enrolment : provenance.enrolments) {
+            digests.push_back(enrolment.model_digest);
+        }
+        io.string_column(enrolments.get(), "model_digest", digests);
     } catch (...) {
         file.abandon();
         throw;
     }
+}
+
+Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& provenance,
+                                 RecordingOptions options, ContinueTrialFile)
+    : file_(prepare_trial_file(std::move(path), provenance, std::move(options))) {
+    detail::TrialFile& file = *file_;
+    std::error_code error;
+    std::filesystem::copy_file(file.path, file.temporary,
+                               std::filesystem::copy_options::overwrite_existing, error);
+    if (error) {
+        std::filesystem::remove(file.temporary, error);
+        throw RuntimeFailure(
+            fmt::format("cannot continue results file '{}': cannot copy it to "
+                        "'{}': {}",
+                        file.path.string(), file.temporary.string(), error.message()));
+    }
+    const Hdf5Lock lock;
+    const Io& io = file.io;
+    try {
+        file.file = Handle(
+            io.check(H5Fopen(file.temporary.c_str(), H5F_ACC_RDWR, H5P_DEFAULT),
+                     fmt::format("cannot open '{}' to continue it", file.temporary.string())),
+            H5Fclose);
+        const hid_t root = file.file.get();
+        // Every replicate group of a file under its final name is complete (finish_incomplete
+        // deletes the others).
+        H5G_info_t info{};
+        io.check_status(H5Gget_info(root, &info), "cannot list the replicates");
+        for (hsize_t k = 0; k < info.nlinks; ++k) {
+            std::array<char, 64> name{};
+            if (H5Lget_name_by_idx(root, ".", H5_INDEX_NAME, H5_ITER_INC, k, name.data(),
+                                   name.size(), H5P_DEFAULT) < 0) {
+                io.fail("cannot list the replicates");
+            }
+            int replicate = -1;
+            char rest = 0;
+            if (std::sscanf(name.data(), "replicate_%d%c", &replicate, &rest) == 1 &&
+                replicate >= 0) {
+                file.recorded_before.insert(replicate);
+            }
+        }
+        file.begun = file.recorded_before;
+        write_complete(file, false);
+    } catch (...) {
+        file.abandon();
+        throw;
+    }
+}
+
+const std::set<int>& Hdf5TrialWriter::recorded_before() const { return file_->recorded_before; }
+
+std::set<int> Hdf5TrialWriter::finish_incomplete() {
+    detail::TrialFile& file = *file_;
+    const Hdf5Lock lock;
+    file.require_open("finish_incomplete()");
+    if (!file.open.empty()) {
+        throw std::logic_error(fmt::format(
+            "results file '{}': finish_incomplete() while a replicate recorder is alive",
+            file.path.string()));
+    }
+    const Io& io = file.io;
+    for (int replicate : file.abandoned) {
+        const std::string name = fmt::format("replicate_{:03d}", replicate);
+        if (H5Lexists(file.file.get(), name.c_str(), H5P_DEFAULT) > 0) {
+            io.check_status(H5Ldelete(file.file.get(), name.c_str(), H5P_DEFAULT),
+                            "cannot delete the unfinished group /" + name);
+        }
+        file.begun.erase(replicate);
+    }
+    file.abandoned.clear();
+    write_complete(file, false);
+    close_and_rename(file);
+    return file.begun;
 }
 
 Hdf5TrialWriter::~Hdf5TrialWriter() {
@@ -894,26 +1040,10 @@ void Hdf5TrialWriter::finish() {
                         "were begun but not finished",
                         file.path.string(), describe(incomplete)));
     }
-    const Io& io = file.io;
-    io.check_status(H5Fflush(file.file.get(), H5F_SCOPE_GLOBAL), "cannot flush the file");
-    const ssize_t open_objects = H5Fget_obj_count(file.file.get(), H5F_OBJ_ALL);
-    if (open_objects != 1) {
-        throw std::logic_error(
-            fmt::format("results file '{}': {} HDF5 objects still open at "
-                        "finish()",
-                        file.path.string(), open_objects - 1));
-    }
-    io.check_status(file.file.reset(), "cannot close the file");
-    file.closed = true;
-    std::error_code error;
-    std::filesystem::rename(file.temporary, file.path, error);
-    if (error) {
-        throw RuntimeFailure(
-            fmt::format("cannot write results file '{}': cannot rename '{}' "
-                        "to it: {}",
-                        file.path.string(), file.temporary.string(), error.message()));
-    }
-    file.finished = true;
+    bool complete = true;
+    for (int r = 0; r < file.replicates && complete; ++r) complete = file.begun.count(r) > 0;
+    write_complete(file, complete);
+    close_and_rename(file);
 }
 
 // ---- ReplicateRecorder ----
@@ -955,6 +1085,7 @@ void ReplicateRecorder::record(int week, const World& world, const Flows& flows)
             state.initial_distress[i] = world.state.distress[i];
         }
     }
+    if (week == file.options.middle_week) state.middle_distress = world.state.distress;
 
     const bool trajectory_row =
         file.options.trajectories && is_trajectory_week(week, file.weeks, file.options.every_weeks);
@@ -997,6 +1128,10 @@ void ReplicateRecorder::record(int week, const World& world, const Flows& flows)
             state.patient_recovered_week.push_back(world.recovered_week[i]);
             state.patient_initial_distress.push_back(state.initial_distress[i]);
             state.patient_final_distress.push_back(world.state.distress[i]);
+            if (file.options.middle_week >= 0) {
+                state.patient_middle_distress.push_back(
+                    i < state.middle_distress.size() ? state.middle_distress[i] : kNaN);
+            }
         }
     }
     ++state.next_week;

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,11 +48,15 @@ struct ReplicateState;
 
 /// One enrolment of the trial (spec §1): a program applied to an arm's patients.
 struct EnrolmentInfo {
-    int arm = 0;          ///< index into Provenance::arm_names
-    std::string program;  ///< catalogue name of the program
-    int start_week = 0;   ///< t0
-    int end_week = 0;     ///< t1 = t0 + duration (active while t0 ≤ t < t1)
+    int arm = 0;               ///< index into Provenance::arm_names
+    std::string program;       ///< catalogue name of the program
+    int start_week = 0;        ///< t0
+    int end_week = 0;          ///< t1 = t0 + duration (active while t0 ≤ t < t1)
+    std::string model_digest;  ///< hex FNV-1a of the model file's text ("" when unknown)
 };
+
+/// Tag of the constructor that continues an existing, incomplete trial file.
+struct ContinueTrialFile {};
 
 /// Everything needed to reproduce a trial file, written to its root, /parameters and /arms.
 struct Provenance {
@@ -81,6 +86,11 @@ struct CounterfactualTable {
 
 class ReplicateRecorder;
 
+/// Call first in main(), before any other HDF5 use: HDF5 then skips its own clean-up at exit,
+/// which after reading a damaged file prints lines of its internal state ("infinite loop
+/// closing library") to stderr. Files are always closed explicitly before, so nothing is lost.
+void skip_hdf5_exit_cleanup();
+
 /// Writes one trial file. Not copyable or movable; create one per output file.
 class Hdf5TrialWriter {
   public:
@@ -90,6 +100,15 @@ class Hdf5TrialWriter {
     /// RuntimeFailure (naming the path) when the file cannot be created or written.
     Hdf5TrialWriter(std::filesystem::path path, const Provenance& provenance,
                     RecordingOptions options);
+
+    /// Continues the trial file at `path` (kindred run --resume): copies it to the temporary
+    /// name and opens the copy for writing; the replicates it holds count as recorded
+    /// (recorded_before()). The file itself is only replaced by finish() or
+    /// finish_incomplete(). The caller checks first that the file holds this trial
+    /// (read_trial_header); throws InputError when it is not a trial file, RuntimeFailure on
+    /// I/O errors.
+    Hdf5TrialWriter(std::filesystem::path path, const Provenance& provenance,
+                    RecordingOptions options, ContinueTrialFile);
 
     /// Without a successful finish(): closes and deletes the temporary file. Never throws.
     ~Hdf5TrialWriter();
@@ -103,9 +122,20 @@ class Hdf5TrialWriter {
     ReplicateRecorder begin_replicate(int replicate, std::uint64_t seed);
 
     /// Flushes and closes the file and renames it to the final path (replacing a file that
-    /// is there). Throws RuntimeFailure when a begun replicate was not finished, or on an
-    /// I/O error; the temporary file is then deleted by the destructor.
+    /// is there). The root attribute `complete` becomes 1 when the file holds every replicate
+    /// 0 … replicates−1. Throws RuntimeFailure when a begun replicate was not finished, or on
+    /// an I/O error; the temporary file is then deleted by the destructor.
     void finish();
+
+    /// For a run stopped early (a signal): deletes the groups of replicates begun but not
+    /// finished, sets `complete` = 0, and renames the file to the final path like finish(),
+    /// so that the finished replicates are kept and `kindred run --resume` can add the rest.
+    /// Recorders of unfinished replicates must be destroyed first. Returns the replicates the
+    /// file holds.
+    std::set<int> finish_incomplete();
+
+    /// Replicates the file held when it was continued (empty for a new file).
+    const std::set<int>& recorded_before() const;
 
     /// The final path given to the constructor.
     const std::filesystem::path& path() const;

@@ -44,6 +44,9 @@ struct RecordingOptions {
     std::vector<Role> roles;              ///< roles kept in trajectories; empty = all roles
     std::vector<int> tie_snapshot_weeks;  ///< weeks (0 … T) at which every tie is written
     int compression_level = 4;            ///< deflate level 0 (off) … 9
+    /// ≥ 0: patients/mid_distress keeps each patient's distress at this week (the trial
+    /// summary's middle week, so that a resumed run can summarise stored replicates).
+    int middle_week = -1;
 };
 
 /// Throws InputError (naming the output option) when `options` is out of range for a run of

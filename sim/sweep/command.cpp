@@ -11,9 +11,30 @@
 
 #include "sweep/mpi_runner.hpp"
 #include "sweep/runner.hpp"
+#include "trial/interrupt.hpp"
+#include "trial/limits.hpp"
 
 namespace kindred::sweep {
 namespace {
+
+/// The point that needs the most memory, times the runs that run at once (one per thread).
+/// A CSV population is the same at every point: its files are read once.
+void check_sweep_memory(const SweepPlan& plan, const MemoryLimit& limit) {
+    std::size_t largest = 0;
+    double largest_bytes = -1;
+    const bool csv = plan.base.population.kind == PopulationSpec::Kind::csv;
+    for (std::size_t p = 0; p < (csv ? 1 : plan.scenarios.size()); ++p) {
+        const double bytes = estimate_memory(plan.scenarios[p]).bytes;
+        if (bytes > largest_bytes) {
+            largest_bytes = bytes;
+            largest = p;
+        }
+    }
+    if (plan.scenarios.empty()) return;
+    ScenarioSpec scenario = plan.scenarios[largest];
+    scenario.source_path = plan.scenario_path;
+    check_memory(scenario, limit, worker_threads());
+}
 
 SweepSummary run(const SweepCommand& command, const ModelCatalogue& models, const MpiSession* mpi) {
     std::optional<Shard> shard;
@@ -22,7 +43,10 @@ SweepSummary run(const SweepCommand& command, const ModelCatalogue& models, cons
     } else {
         shard = shard_from_slurm();
     }
+    const MemoryLimit memory =
+        command.max_memory.empty() ? MemoryLimit{} : parse_memory_limit(command.max_memory);
     const SweepPlan plan = make_plan_from_file(command.scenario, models, command.overrides);
+    check_sweep_memory(plan, memory);
     SweepOptions options;
     options.shard = shard.value_or(Shard{});
     const std::filesystem::path output =
@@ -31,6 +55,7 @@ SweepSummary run(const SweepCommand& command, const ModelCatalogue& models, cons
     options.output = shard_path(output, options.shard);
     options.resume = command.resume;
     options.overwrite = command.overwrite;
+    if (mpi == nullptr) options.stop_signal = [] { return StopSignals::received(); };
 
     std::unique_ptr<SweepProgressLine> progress;
     if (!command.quiet && (mpi == nullptr || mpi->rank() == 0)) {
@@ -52,7 +77,23 @@ int sweep_command(const SweepCommand& command, const ModelCatalogue& models, std
                       static_cast<std::size_t>(command.threads));
     }
     if (command.no_mpi || !launched_by_mpi()) {
-        out << format_sweep_summary(run(command, models, nullptr)) << std::flush;
+        // SIGINT / SIGTERM: no new runs are handed out, those running finish and are
+        // recorded; the file stays resumable (it is kill-safe in any case).
+        const StopSignals signals;
+        const SweepSummary summary = run(command, models, nullptr);
+        out << format_sweep_summary(summary) << std::flush;
+        if (summary.stopped_by != 0) {
+            std::string again = "kindred sweep " + command.scenario + " --resume";
+            if (!command.output.empty()) again += " -o " + command.output;
+            if (!command.shard.empty()) again += " --shard " + command.shard;
+            fmt::print(stderr,
+                       "kindred: interrupted by {}: {} holds {} of {} runs (complete = 0); `{}`{} "
+                       "runs the rest\n",
+                       StopSignals::name(summary.stopped_by), summary.output.string(),
+                       summary.runs_before + summary.runs_run, summary.runs_in_file, again,
+                       command.overrides.empty() ? "" : " (with the same --set options)");
+            return 128 + summary.stopped_by;
+        }
         return 0;
     }
     if (!mpi_built()) {

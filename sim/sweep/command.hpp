@@ -20,7 +20,8 @@ struct SweepCommand {
     bool overwrite = false;
     int threads = 0;  ///< per process; 0 = all cores
     bool quiet = false;
-    bool no_mpi = false;  ///< ignore an MPI launcher: run as a single process
+    bool no_mpi = false;     ///< ignore an MPI launcher: run as a single process
+    std::string max_memory;  ///< --max-memory: empty = what is available (trial/limits.hpp)
 };
 
 /// Runs `kindred sweep`, printing the summary to `out` (on rank 0). Returns the exit code.

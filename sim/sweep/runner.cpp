@@ -27,9 +27,9 @@ std::unique_ptr<SweepFile> open_sweep_output(const SweepPlan& plan, const SweepO
     std::error_code ec;
     const bool exists = std::filesystem::exists(options.output, ec);
     if (exists && options.resume && !options.overwrite) {
-        std::unique_ptr<SweepFile> file = SweepFile::open(options.output, true);
-        check_same_sweep(file->header(), planned, options.output);
-        return file;
+        // Checked read-only first: a file of another sweep is left untouched.
+        check_same_sweep(SweepFile::open(options.output, false)->header(), planned, options.output);
+        return SweepFile::open(options.output, true);
     }
     if (exists && !options.overwrite) {
         std::string state;
@@ -96,11 +96,18 @@ SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
     summary.threads = worker_threads();
 
     std::atomic<std::size_t> next{0};
+    std::atomic<int> stopped_by{0};
     std::mutex record_mutex;
     std::int64_t recorded = 0;
     execute_runs(
         plan, layout,
         [&]() -> std::optional<std::int64_t> {
+            if (options.stop_signal) {
+                if (const int signal = options.stop_signal()) {
+                    stopped_by = signal;
+                    return std::nullopt;
+                }
+            }
             const std::size_t k = next++;
             if (k >= missing.size()) return std::nullopt;
             return missing[k];
@@ -116,9 +123,13 @@ SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
                          .count()});
             }
         });
-    if (!file->complete()) file->set_complete();
     summary.runs_run = recorded;
-    summary.complete = true;
+    if (file->missing_runs().empty()) {
+        if (!file->complete()) file->set_complete();
+        summary.complete = true;
+    } else {
+        summary.stopped_by = stopped_by.load();
+    }
     summary.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     summary.output_seconds = file->output_seconds();

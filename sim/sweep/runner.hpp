@@ -42,6 +42,9 @@ struct SweepOptions {
     bool resume = false;             ///< continue `output` when it exists (else start it)
     bool overwrite = false;          ///< replace `output` when it exists
     SweepProgressCallback progress;  ///< optional; called on the recording thread
+    /// Polled before each run is handed out: a non-zero signal number stops handing out runs;
+    /// the runs in progress finish and are recorded, and the sweep returns incomplete.
+    std::function<int()> stop_signal;
 };
 
 struct SweepSummary {
@@ -55,6 +58,7 @@ struct SweepSummary {
     int threads = 0;               ///< worker threads (per rank under MPI)
     int ranks = 1;
     bool complete = false;
+    int stopped_by = 0;  ///< the signal that stopped it early (SweepOptions::stop_signal), or 0
 };
 
 /// Creates or opens the sweep file for `options`: with resume, an existing file must hold the

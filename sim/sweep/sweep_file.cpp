@@ -151,9 +151,21 @@ class Io {
   public:
     Io() = default;
     Io(std::string label, bool writing) : label_(std::move(label)), writing_(writing) {}
+    /// An Io for opening a file given by the user: a failure means the file is damaged (a
+    /// truncated file, a missing attribute), an InputError naming `path`.
+    static Io for_input(const std::filesystem::path& path, bool writing) {
+        Io io(fmt::format("'{}'", path.string()), writing);
+        io.input_path_ = path.string();
+        return io;
+    }
 
     [[noreturn]] void fail(const std::string& what) const {
         const std::string detail = hdf5_error_detail();
+        if (!input_path_.empty()) {
+            throw InputError(
+                fmt::format("{}: expected a readable kindred sweep file, found a damaged one: {}{}",
+                            input_path_, what, detail.empty() ? "" : ": " + detail));
+        }
         throw RuntimeFailure(fmt::format("cannot {} sweep file {}: {}{}",
                                          writing_ ? "write" : "read", label_, what,
                                          detail.empty() ? "" : ": " + detail));
@@ -365,6 +377,7 @@ class Io {
   private:
     std::string label_;
     bool writing_ = false;
+    std::string input_path_;  ///< set by for_input
 };
 
 Handle file_access_properties(const Io& io) {
@@ -752,10 +765,13 @@ std::unique_ptr<SweepFile> SweepFile::create(const std::filesystem::path& path,
 }
 
 std::unique_ptr<SweepFile> SweepFile::open(const std::filesystem::path& path, bool writable) {
+    // Opening for writing changes the file (HDF5 writes its superblock): a file that is not a
+    // sweep file, or a damaged one, must be rejected by a read-only open first.
+    if (writable) open(path, false);
     auto state = std::make_unique<detail::OpenSweepFile>();
     state->path = path;
     state->writable = writable;
-    state->io = Io(fmt::format("'{}'", path.string()), writable);
+    state->io = Io::for_input(path, writable);
     const Io& io = state->io;
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) {
@@ -830,8 +846,40 @@ std::unique_ptr<SweepFile> SweepFile::open(const std::filesystem::path& path, bo
     header.arm_names = io.read_strings(arms.get(), "name");
     header.arm_control = io.read_dataset<std::int8_t>(arms.get(), "control");
 
+    // A damaged header must not reach the arithmetic of shards and runs (a division by zero).
+    const auto inconsistent = [&](const std::string& what) {
+        throw InputError(
+            fmt::format("{}: expected a readable kindred sweep file, found a damaged one: {}",
+                        path.string(), what));
+    };
+    const std::size_t cells = static_cast<std::size_t>(std::max<std::int64_t>(header.points, 0)) *
+                              header.variables.size();
+    if (header.shard.count < 1 || header.shard.index < 0 ||
+        header.shard.index >= header.shard.count) {
+        inconsistent(fmt::format("shard {}/{}", header.shard.index, header.shard.count));
+    }
+    if (header.points < 1 || header.replicates < 1 || header.weeks < 1 ||
+        header.runs_total != header.points * header.replicates) {
+        inconsistent(fmt::format("{} points × {} replicates, {} runs, {} weeks", header.points,
+                                 header.replicates, header.runs_total, header.weeks));
+    }
+    if (header.order.size() != static_cast<std::size_t>(header.points) ||
+        std::any_of(header.order.begin(), header.order.end(),
+                    [&](std::int64_t p) { return p < 0 || p >= header.points; }) ||
+        header.values.size() != cells || header.unit.size() != cells ||
+        header.level.size() != cells || header.point_overrides.size() != header.order.size() ||
+        header.variable_kinds.size() != header.variables.size()) {
+        inconsistent("/design: datasets of inconsistent shapes or values");
+    }
+    if (header.arm_control.size() != header.arm_names.size() ||
+        std::any_of(header.outcome_weeks.begin(), header.outcome_weeks.end(),
+                    [&](std::int32_t w) { return w < 0 || w > header.weeks; })) {
+        inconsistent("/arms or /outcome_weeks: inconsistent with the header");
+    }
     state->layout = header.layout();
     state->open_datasets();
+    // Opened and read: from now on a failure is an I/O error, not the file given.
+    state->io = Io(fmt::format("'{}'", path.string()), writable);
     return std::unique_ptr<SweepFile>(new SweepFile(std::move(state)));
 }
 

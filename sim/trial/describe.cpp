@@ -247,6 +247,12 @@ std::string format_scenario(const ScenarioSpec& s, const std::string& output) {
     if (s.population.kind == PopulationSpec::Kind::csv) {
         out += fmt::format("population: CSV agents {} ties {}\n", s.population.agents_csv.string(),
                            s.population.ties_csv.string());
+    } else if (s.population.kind == PopulationSpec::Kind::community) {
+        const CommunityParams& c = s.population.community;
+        out += fmt::format(
+            "population: community of {} agents, network {}, {} patients, households of mean "
+            "size {:g}\n",
+            c.agents, to_string(c.model), community_patients(c), c.household_mean);
     } else {
         const EgoNetworkParams& e = s.population.ego;
         out += fmt::format(

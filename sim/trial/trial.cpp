@@ -6,9 +6,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
 
 #include "network/population.hpp"
 #include "output/hdf5_writer.hpp"
+#include "output/trial_reader.hpp"
+#include "trial/interrupt.hpp"
+#include "trial/limits.hpp"
 
 #ifndef KINDRED_VERSION
 #define KINDRED_VERSION "unknown"
@@ -44,14 +50,17 @@ World build_world(const ScenarioSpec& scenario, int replicate) {
         return load_csv_population(scenario.population.agents_csv, scenario.population.ties_csv,
                                    arm_names);
     }
-    World world = build_ego_network(scenario.population.ego, scenario.seed, rep);
+    World world = scenario.population.kind == PopulationSpec::Kind::community
+                      ? build_community(scenario.population.community, scenario.seed, rep)
+                      : build_ego_network(scenario.population.ego, scenario.seed, rep);
+    // Arms are randomised among the patients alike for both generators.
     std::vector<std::optional<double>> shares;
     std::vector<std::optional<int>> counts;
     for (const ArmSpec& arm : scenario.arms) {
         shares.push_back(arm.share);
         counts.push_back(arm.count);
     }
-    assign_arms(world, arm_sizes(scenario.population.ego.patients, shares, counts), scenario.seed,
+    assign_arms(world, arm_sizes(scenario.population.patients(), shares, counts), scenario.seed,
                 rep);
     return world;
 }
@@ -129,12 +138,145 @@ IndividualEffects describe_effects(std::vector<double> effects) {
     return out;
 }
 
+namespace {
+
+/// 64-bit FNV-1a of a model file's text, as hex ("" when it cannot be read): a re-run can tell
+/// that a model file changed since a result was written.
+std::string model_digest(const std::string& source) {
+    std::ifstream in(source, std::ios::binary);
+    if (!in) return {};
+    std::uint64_t hash = 0xcbf29ce484222325ull;
+    char c = 0;
+    while (in.get(c)) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 0x100000001b3ull;
+    }
+    return fmt::format("{:016x}", hash);
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string joined;
+    for (std::size_t i = 0; i < lines.size(); ++i) joined += (i > 0 ? "\n" : "") + lines[i];
+    return joined;
+}
+
+/// "0–2, 5" for {0, 1, 2, 5}.
+std::string describe_replicates(const std::set<int>& replicates) {
+    std::string text;
+    for (auto it = replicates.begin(); it != replicates.end();) {
+        const int first = *it;
+        int last = first;
+        while (++it != replicates.end() && *it == last + 1) ++last;
+        text +=
+            (text.empty() ? "" : ", ") +
+            (last == first ? std::to_string(first)
+                           : fmt::format("{}{}{}", first, last == first + 1 ? ", " : "–", last));
+    }
+    return text.empty() ? "none" : text;
+}
+
+/// Throws InputError unless the trial file at `path` (its header) holds the trial that
+/// `provenance` describes: the one difference found first is named.
+void check_same_trial(const TrialHeader& stored, const Provenance& planned,
+                      const std::filesystem::path& path) {
+    std::string difference;
+    if (stored.scenario_text != planned.scenario_text) {
+        difference = "the scenario text differs";
+    } else if (stored.overrides != join_lines(planned.overrides)) {
+        std::string shown = stored.overrides.empty() ? "none" : stored.overrides;
+        std::replace(shown.begin(), shown.end(), '\n', ' ');
+        difference = fmt::format("other --set options (the file's: {})", shown);
+    } else if (stored.kindred_version != planned.kindred_version) {
+        difference = fmt::format("written by Kindred {}, this is {}", stored.kindred_version,
+                                 planned.kindred_version);
+    } else if (stored.seed != planned.seed || stored.weeks != planned.weeks ||
+               stored.replicates != planned.replicates) {
+        difference = "seed, weeks or replicates differ";
+    } else if (stored.arm_names != planned.arm_names ||
+               stored.enrolments.size() != planned.enrolments.size()) {
+        difference = "the arms or programs differ";
+    } else {
+        for (std::size_t e = 0; e < planned.enrolments.size() && difference.empty(); ++e) {
+            const EnrolmentInfo& a = stored.enrolments[e];
+            const EnrolmentInfo& b = planned.enrolments[e];
+            if (a.arm != b.arm || a.program != b.program || a.start_week != b.start_week ||
+                a.end_week != b.end_week) {
+                difference = "the arms or programs differ";
+            } else if (a.model_digest != b.model_digest) {
+                difference =
+                    fmt::format("model '{}' changed since the file was written", b.program);
+            }
+        }
+        for (const ParameterInfo& info : parameter_table()) {
+            if (!difference.empty()) break;
+            const auto it = stored.parameters.find(std::string(info.name));
+            const double value = info.get(planned.params);
+            const double planned_value = info.integer ? std::round(value) : value;
+            if (it == stored.parameters.end() || it->second != planned_value) {
+                difference = fmt::format("parameter {} differs", info.name);
+            }
+        }
+    }
+    if (!difference.empty()) {
+        throw InputError(fmt::format(
+            "{}: expected a results file of this trial to resume, found another trial's ({}): "
+            "--force replaces it, -o writes elsewhere",
+            path.string(), difference));
+    }
+}
+
+/// The summary samples of a replicate stored in a trial file.
+std::vector<ArmSamples> stored_samples(const std::filesystem::path& path, int replicate,
+                                       std::size_t arm_count, int mid_week, int end_week) {
+    const StoredPatients stored = read_stored_patients(path, replicate);
+    if (stored.middle_distress.empty() || stored.middle_week != mid_week) {
+        throw InputError(fmt::format(
+            "{}: replicate {} has no patients/mid_distress of week {} (written by an older "
+            "Kindred): --force runs the trial again",
+            path.string(), replicate, mid_week));
+    }
+    std::vector<ArmSamples> samples(arm_count);
+    for (std::size_t k = 0; k < stored.id.size(); ++k) {
+        const int arm = stored.arm[k];
+        if (arm == kNone) continue;
+        if (arm < 0 || static_cast<std::size_t>(arm) >= arm_count) {
+            throw InputError(
+                fmt::format("{}: replicate {}: patients/arm holds {}, expected an arm "
+                            "index below {}",
+                            path.string(), replicate, arm, arm_count));
+        }
+        ArmSamples& s = samples[static_cast<std::size_t>(arm)];
+        s.start.push_back(stored.initial_distress[k]);
+        s.mid.push_back(stored.middle_distress[k]);
+        s.end.push_back(stored.final_distress[k]);
+        ++s.patients_total;
+        if (stored.recovered_week[k] != kNone) ++s.recovered;
+    }
+    const std::size_t p = stored.counterfactual_patient.size();
+    for (std::size_t row = 0; row < stored.counterfactual_week.size(); ++row) {
+        const int week = stored.counterfactual_week[row];
+        if (week != mid_week && week != end_week) continue;
+        for (std::size_t k = 0; k < p; ++k) {
+            const double effect = stored.individual_effect[row * p + k];
+            ArmSamples& arm = samples.at(static_cast<std::size_t>(stored.counterfactual_arm[k]));
+            if (week == mid_week) arm.individual_mid.push_back(effect);
+            if (week == end_week) arm.individual_end.push_back(effect);
+        }
+    }
+    return samples;
+}
+
+}  // namespace
+
 TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options) {
     const auto started = std::chrono::steady_clock::now();
     TrialResult result;
     result.output = output_path(scenario, options.output);
     result.weeks = scenario.weeks;
     result.mid_week = std::min(52, scenario.weeks);
+
+    // Limits first: nothing is built or written for a scenario that cannot fit.
+    check_memory(scenario, options.memory_limit);
 
     const std::vector<Enrolment> enrolments = scenario_enrolments(scenario);
     Provenance provenance;
@@ -150,7 +292,8 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
     provenance.control_arm = scenario.control_arm;
     for (const ArmSpec& arm : scenario.arms) provenance.arm_names.push_back(arm.name);
     for (const Enrolment& e : enrolments) {
-        provenance.enrolments.push_back({e.arm, e.program.name, e.start_week, e.end_week});
+        provenance.enrolments.push_back(
+            {e.arm, e.program.name, e.start_week, e.end_week, model_digest(e.program.source)});
     }
     RecordingOptions recording;
     recording.trajectories = scenario.output.trajectories.enabled;
@@ -159,13 +302,92 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
     recording.roles = scenario.output.trajectories.roles;
     recording.tie_snapshot_weeks = scenario.output.tie_snapshot_weeks;
     recording.compression_level = scenario.output.compression_level;
+    recording.middle_week = result.mid_week;
+
+    // The replicates wanted, and those an existing file already holds (--resume).
+    std::vector<int> wanted = options.replicates;
+    if (wanted.empty()) {
+        for (int r = 0; r < scenario.replicates; ++r) wanted.push_back(r);
+    }
+    for (int r : wanted) {
+        if (r < 0 || r >= scenario.replicates) {
+            throw std::invalid_argument(
+                fmt::format("run_trial: replicate {} of {}", r, scenario.replicates));
+        }
+    }
+    std::error_code ec;
+    const bool exists = std::filesystem::exists(std::filesystem::symlink_status(result.output, ec));
+    if (std::filesystem::is_directory(result.output, ec)) {
+        throw InputError(fmt::format("{}: expected a results file name, found a directory",
+                                     result.output.string()));
+    }
+    std::optional<TrialHeader> stored_header;
+    if (exists && options.resume) {
+        stored_header = read_trial_header(result.output);
+        check_same_trial(*stored_header, provenance, result.output);
+    } else if (exists && !options.force) {
+        std::string state = "not a kindred trial file";
+        bool incomplete = false;
+        try {
+            const TrialHeader header = read_trial_header(result.output);
+            incomplete = header.complete.has_value() && !*header.complete;
+            state = incomplete ? fmt::format("an incomplete trial file with {} of {} replicates",
+                                             header.replicates_present.size(), header.replicates)
+                               : "a trial file";
+        } catch (const InputError&) {
+        }
+        throw InputError(fmt::format(
+            "{}: expected a new results file, found one that exists ({}): "
+            "--force replaces it{}",
+            result.output.string(), state, incomplete ? ", --resume completes it" : ""));
+    }
+    const std::set<int> stored =
+        stored_header ? stored_header->replicates_present : std::set<int>{};
+    std::vector<int> to_run;
+    for (int r : wanted) {
+        if (stored.count(r) == 0) to_run.push_back(r);
+    }
+    std::map<int, std::vector<ArmSamples>> samples_of;
+    for (int r : wanted) {
+        if (stored.count(r) != 0) {
+            samples_of[r] = stored_samples(result.output, r, scenario.arms.size(), result.mid_week,
+                                           scenario.weeks);
+        }
+    }
+    result.replicates_before = static_cast<int>(samples_of.size());
 
     // The first world is built before the output file is created, so that bad input (a CSV
     // population) fails before anything is written.
-    World first_world = build_world(scenario, 0);
-    Hdf5TrialWriter writer(result.output, provenance, recording);
-    std::vector<ArmSamples> samples(scenario.arms.size());
-    for (int replicate = 0; replicate < scenario.replicates; ++replicate) {
+    std::optional<World> first_world;
+    if (!to_run.empty()) first_world.emplace(build_world(scenario, to_run.front()));
+    std::optional<Hdf5TrialWriter> writer;
+    const bool nothing_to_do =
+        to_run.empty() && stored_header && stored_header->complete.value_or(true);
+    if (!nothing_to_do) {
+        if (stored_header) {
+            writer.emplace(result.output, provenance, recording, ContinueTrialFile{});
+        } else {
+            writer.emplace(result.output, provenance, recording);
+        }
+    }
+    const auto stop_signal = [&] { return options.stop_signal ? options.stop_signal() : 0; };
+    const auto stop = [&](int signal) {
+        const std::set<int> kept = writer->finish_incomplete();
+        std::string command = "kindred run " + scenario.source_path.string();
+        if (!options.output.empty()) command += " -o " + options.output.string();
+        throw Interrupted(
+            signal,
+            fmt::format("interrupted by {}: {} holds replicates {} of {} (complete = 0); `{} "
+                        "--resume`{} runs the other {}",
+                        StopSignals::name(signal), result.output.string(),
+                        describe_replicates(kept), scenario.replicates, command,
+                        scenario.overrides.empty() ? "" : " (with the same --set options)",
+                        scenario.replicates - static_cast<int>(kept.size())));
+    };
+    for (const int replicate : to_run) {
+        if (const int signal = stop_signal()) stop(signal);
+        std::vector<ArmSamples>& samples = samples_of[replicate];
+        samples.resize(scenario.arms.size());
         RunSpec spec;
         spec.params = scenario.params;
         spec.mechanisms = scenario.mechanisms;
@@ -173,7 +395,8 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
         spec.replicate = static_cast<std::uint64_t>(replicate);
         spec.weeks = scenario.weeks;
         spec.enrolments = enrolments;
-        World world0 = replicate == 0 ? std::move(first_world) : build_world(scenario, replicate);
+        World world0 = first_world ? std::move(*first_world) : build_world(scenario, replicate);
+        first_world.reset();
         // The paired counterfactual: the same world and random numbers, no program at all.
         std::optional<Simulation> without;
         if (scenario.counterfactual) {
@@ -190,25 +413,36 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
                 table.arm.push_back(sim.world().arm[i]);
             }
         }
-        ReplicateRecorder recorder = writer.begin_replicate(replicate, scenario.seed);
-        for (int week = 0;; ++week) {
-            sim.begin_week();
-            recorder.record(sim);
-            if (without) {
-                without->begin_week();
-                table.weeks.push_back(week);
-                for (const std::int32_t i : table.patient) {
-                    table.distress_with.push_back(sim.world().state.distress[i]);
-                    table.distress_without.push_back(without->world().state.distress[i]);
+        int interrupted_by = 0;
+        {
+            ReplicateRecorder recorder = writer->begin_replicate(replicate, scenario.seed);
+            for (int week = 0;; ++week) {
+                sim.begin_week();
+                recorder.record(sim);
+                if (options.observer) options.observer(replicate, sim);
+                if (without) {
+                    without->begin_week();
+                    table.weeks.push_back(week);
+                    for (const std::int32_t i : table.patient) {
+                        table.distress_with.push_back(sim.world().state.distress[i]);
+                        table.distress_without.push_back(without->world().state.distress[i]);
+                    }
+                    if (week < scenario.weeks) without->finish_week();
                 }
-                if (week < scenario.weeks) without->finish_week();
+                if (week == 0) collect(samples, sim.world(), &ArmSamples::start);
+                if (week == result.mid_week) collect(samples, sim.world(), &ArmSamples::mid);
+                if (options.progress) options.progress(replicate, week, scenario.weeks);
+                if (week == scenario.weeks) break;
+                // Stop between weeks: the replicate is dropped, the finished ones are kept.
+                if ((interrupted_by = stop_signal()) != 0) break;
+                sim.finish_week();
             }
-            if (week == 0) collect(samples, sim.world(), &ArmSamples::start);
-            if (week == result.mid_week) collect(samples, sim.world(), &ArmSamples::mid);
-            if (options.progress) options.progress(replicate, week, scenario.weeks);
-            if (week == scenario.weeks) break;
-            sim.finish_week();
+            if (interrupted_by == 0) {
+                if (without) recorder.write_counterfactual(table);
+                recorder.finish();
+            }
         }
+        if (interrupted_by != 0) stop(interrupted_by);
         collect(samples, sim.world(), &ArmSamples::end);
         const World& world = sim.world();
         for (std::size_t i = 0; i < world.agent_count(); ++i) {
@@ -216,21 +450,35 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
             ++samples[world.arm[i]].patients_total;
             if (world.recovered_week[i] != kNone) ++samples[world.arm[i]].recovered;
         }
-        if (without) {
-            recorder.write_counterfactual(table);
-            collect_individual_effects(samples, table, result.mid_week, scenario.weeks);
-        }
-        recorder.finish();
+        if (without) collect_individual_effects(samples, table, result.mid_week, scenario.weeks);
+        ++result.replicates_run;
     }
-    writer.finish();
+    if (writer) writer->finish();
+    std::set<int> held = stored;
+    held.insert(to_run.begin(), to_run.end());
+    result.complete = static_cast<int>(held.size()) == scenario.replicates;
 
+    // Pooled over the replicates in replicate order, whether run now or read back.
+    const int replicates = static_cast<int>(wanted.size());
     for (std::size_t a = 0; a < scenario.arms.size(); ++a) {
-        const ArmSamples& s = samples[a];
+        ArmSamples s;
+        for (const auto& [replicate, of_replicate] : samples_of) {
+            const ArmSamples& r = of_replicate[a];
+            s.start.insert(s.start.end(), r.start.begin(), r.start.end());
+            s.mid.insert(s.mid.end(), r.mid.begin(), r.mid.end());
+            s.end.insert(s.end.end(), r.end.begin(), r.end.end());
+            s.individual_mid.insert(s.individual_mid.end(), r.individual_mid.begin(),
+                                    r.individual_mid.end());
+            s.individual_end.insert(s.individual_end.end(), r.individual_end.begin(),
+                                    r.individual_end.end());
+            s.recovered += r.recovered;
+            s.patients_total += r.patients_total;
+        }
         ArmSummary row;
         row.name = scenario.arms[a].name;
         row.control = static_cast<int>(a) == scenario.control_arm;
-        row.replicates = scenario.replicates;
-        row.patients = s.patients_total / std::max(1, scenario.replicates);
+        row.replicates = replicates;
+        row.patients = s.patients_total / std::max(1, replicates);
         row.mean_distress_start = analysis::mean(s.start);
         row.mean_distress_mid = analysis::mean(s.mid);
         row.mean_distress_end = analysis::mean(s.end);
@@ -242,7 +490,12 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
                                   ? static_cast<double>(s.recovered) / s.patients_total
                                   : std::nan("");
         if (scenario.control_arm != kNone && !row.control) {
-            const ArmSamples& c = samples[scenario.control_arm];
+            ArmSamples c;
+            for (const auto& [replicate, of_replicate] : samples_of) {
+                const ArmSamples& r = of_replicate[static_cast<std::size_t>(scenario.control_arm)];
+                c.mid.insert(c.mid.end(), r.mid.begin(), r.mid.end());
+                c.end.insert(c.end.end(), r.end.begin(), r.end.end());
+            }
             row.effect_mid = analysis::hedges_g(s.mid, c.mid);
             row.effect_end = analysis::hedges_g(s.end, c.end);
         } else {
@@ -328,7 +581,12 @@ std::string format_summary(const TrialResult& result) {
                                stats(arm.individual_end));
         }
     }
-    out += fmt::format("Results: {} ({:.1f} s)\n", result.output.string(), result.seconds);
+    out += fmt::format("Results: {} ({:.1f} s{}{})\n", result.output.string(), result.seconds,
+                       result.replicates_before > 0
+                           ? fmt::format("; resumed: {} replicates read back, {} run",
+                                         result.replicates_before, result.replicates_run)
+                           : "",
+                       result.complete ? "" : "; incomplete");
     return out;
 }
 

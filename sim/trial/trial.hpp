@@ -17,15 +17,33 @@
 #include "analysis/effect_size.hpp"
 #include "config/scenario.hpp"
 #include "core/simulation.hpp"
+#include "trial/limits.hpp"
 
 namespace kindred {
 
 /// Called after each recorded week: (replicate, week just recorded, weeks).
 using ProgressCallback = std::function<void(int replicate, int week, int weeks)>;
 
+/// Called after each recorded week with the simulation as recorded (the state at week t and
+/// the flows of week t; sim.week() = t), to read what the HDF5 file does not keep. It may
+/// only read: the run is the same with or without it.
+using WeekObserver = std::function<void(int replicate, const Simulation& sim)>;
+
 struct TrialOptions {
     std::filesystem::path output;  ///< HDF5 file; empty: the scenario's output.file
     ProgressCallback progress;     ///< optional
+    WeekObserver observer;         ///< optional (`kindred run --narrate`)
+    /// Replace an existing output file (without: an existing file is an InputError).
+    bool force = false;
+    /// Continue an existing output file of the same trial: run only the replicates it lacks
+    /// (a run stopped by a signal leaves such a file); without a file, run everything.
+    bool resume = false;
+    /// Checked (estimate_memory) before anything is built or written.
+    MemoryLimit memory_limit;
+    /// Polled between weeks: a non-zero signal number stops the run (see run_trial).
+    std::function<int()> stop_signal;
+    /// Only these replicates (kindred verify); empty: 0 … replicates−1.
+    std::vector<int> replicates;
 };
 
 /// The distribution of individual effects (distress with − without programs) over an arm's
@@ -61,6 +79,9 @@ struct TrialResult {
     int mid_week = 0;  ///< min(52, T)
     std::vector<ArmSummary> arms;
     double seconds = 0.0;
+    int replicates_run = 0;     ///< by this call
+    int replicates_before = 0;  ///< read back from the file being resumed
+    bool complete = true;       ///< the file holds every replicate
 };
 
 /// The enrolments of a scenario in EnrolmentId order (arm order, then program order).
@@ -74,6 +95,15 @@ World build_world(const ScenarioSpec& scenario, int replicate);
 void check_population(const ScenarioSpec& scenario);
 
 /// Runs every replicate, writes the HDF5 file (atomically) and returns the summary.
+///
+/// Before anything is built: the memory check (InputError when the scenario cannot fit) and
+/// the output check (InputError when the file exists, unless force or resume). With resume,
+/// the replicates already in the file are read back for the summary and only the others run;
+/// the file is replaced atomically when done.
+///
+/// When stop_signal returns a signal between two weeks, the current replicate is dropped, the
+/// finished ones are written to the output with the root attribute complete = 0, and
+/// Interrupted (trial/interrupt.hpp) is thrown with the message saying how to resume.
 TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options);
 
 /// The summary table printed at the end of a run.

@@ -651,8 +651,9 @@ def test_output_path_is_a_directory():
         target = Path(tmp) / "trial.h5"
         target.mkdir()
         result = kindred("run", DATA / "csv_population.yaml", "-o", target, cwd=tmp)
-        check_rc(result, RUNTIME_FAILURE)
-        one_error_line(result)
+        check_rc(result, INPUT_ERROR)
+        check("a directory" in one_error_line(result), "error does not say it is a directory",
+              result)
         check(target.is_dir() and not any(target.iterdir()), "the directory was changed")
         check(sorted(tree(tmp)) == ["trial.h5"], f"files written: {sorted(tree(tmp))}", result)
 
@@ -677,14 +678,14 @@ def test_existing_output_is_replaced_atomically():
         output = Path(tmp) / "trial.h5"
         output.write_text("not an HDF5 file\n")
         junk_inode = output.stat().st_ino
-        run_ok(tmp, scenario, "-o", output)
+        run_ok(tmp, scenario, "-o", output, "--force")  # without --force: refused (bad_input)
         check(h5py.is_hdf5(output), "the output is not HDF5 after the run")
         check(output.stat().st_ino != junk_inode, "the old file was overwritten in place")
         check_no_tmp(tmp)
 
         keep = Path(tmp) / "previous.h5"
         os.link(output, keep)  # a hard link keeps the replaced file's content visible
-        run_ok(tmp, scenario, "-o", output, "--set", "seed=99")
+        run_ok(tmp, scenario, "-o", output, "--set", "seed=99", "--force")
         check_no_tmp(tmp)
         with h5py.File(output, "r") as f:
             check(int(f.attrs["seed"]) == 99, "the output was not replaced by the second run")

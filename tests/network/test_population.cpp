@@ -202,7 +202,7 @@ TEST_F(CsvImport, ErrorsNameFileLineColumnExpectedAndFound) {
     expect(std::string(kAgents) + "3,doctor,0.5,0,0,0,0,0,0,\n", ok_ties,
            {"agents.csv:5:", "column 'role'", "'doctor'"});
     expect(std::string(kAgents) + "3,family,0.5,0,0,0,0,0,0,treated\n", ok_ties,
-           {"agents.csv:5:", "only patients"});
+           {"agents.csv:5:", "an arm only on a patient"});
     expect(std::string(kAgents) + "3,patient,0.5,0,0,0,0,0,0,placebo\n", ok_ties,
            {"agents.csv:5:", "column 'arm'", "'placebo'"});
     expect(std::string(kAgents) + "3,patient,nan,0,0,0,0,0,0,\n", ok_ties,

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -15,6 +16,7 @@
 
 #include "core/rng.hpp"
 #include "output/hdf5_writer.hpp"
+#include "output/trial_reader.hpp"
 
 namespace kindred {
 namespace {
@@ -691,6 +693,111 @@ TEST_F(Hdf5Writer, LargeTrialIsChunkedAndCompressed) {
     EXPECT_EQ(shape, (std::vector<hsize_t>{4, 20000}));
     EXPECT_DOUBLE_EQ(distress.back(), 0.5);
     EXPECT_EQ(file.integers("/replicate_000/ties/week_0003/v").back(), 19999);
+}
+
+// ---- stopped runs, continued files, reading back ----
+
+TEST_F(Hdf5Writer, FinishIncompleteKeepsFinishedReplicatesAndMarksTheFile) {
+    const fs::path path = directory_ / "trial.h5";
+    std::set<int> kept;
+    {
+        Hdf5TrialWriter writer(path, small_provenance(4), {});
+        {
+            ReplicateRecorder recorder = writer.begin_replicate(0, 99);
+            record_small_trial(recorder, 4);
+            recorder.finish();
+        }
+        {
+            // Replicate 1 stops after two weeks (a signal between weeks).
+            ReplicateRecorder recorder = writer.begin_replicate(1, 99);
+            World world = small_world();
+            recorder.record(0, world, flows_for(world, 0));
+            recorder.record(1, world, flows_for(world, 1));
+        }
+        kept = writer.finish_incomplete();
+    }
+    EXPECT_EQ(kept, std::set<int>{0});
+    const TrialHeader header = read_trial_header(path);
+    ASSERT_TRUE(header.complete.has_value());
+    EXPECT_FALSE(*header.complete);
+    EXPECT_EQ(header.replicates_present, std::set<int>{0});
+    EXPECT_EQ(header.replicates, 2);
+    EXPECT_EQ(header.scenario_text, "name: tiny\nweeks: 4\n");
+    EXPECT_FALSE(fs::exists(path.string() + ".tmp-" + std::to_string(getpid())));
+}
+
+TEST_F(Hdf5Writer, ContinuedFileGetsTheMissingReplicatesAndBecomesComplete) {
+    const fs::path path = directory_ / "trial.h5";
+    {
+        Hdf5TrialWriter writer(path, small_provenance(4), {});
+        ReplicateRecorder recorder = writer.begin_replicate(0, 99);
+        record_small_trial(recorder, 4);
+        recorder.finish();
+        writer.finish();  // one of two replicates: complete = 0
+    }
+    EXPECT_FALSE(*read_trial_header(path).complete);
+    const auto before = fs::file_size(path);
+    {
+        Hdf5TrialWriter writer(path, small_provenance(4), {}, ContinueTrialFile{});
+        EXPECT_EQ(writer.recorded_before(), std::set<int>{0});
+        EXPECT_THROW(writer.begin_replicate(0, 99), RuntimeFailure);
+        EXPECT_EQ(fs::file_size(path), before);  // the file itself waits for finish()
+        ReplicateRecorder recorder = writer.begin_replicate(1, 99);
+        record_small_trial(recorder, 4);
+        recorder.finish();
+        writer.finish();
+    }
+    const TrialHeader header = read_trial_header(path);
+    EXPECT_TRUE(*header.complete);
+    EXPECT_EQ(header.replicates_present, (std::set<int>{0, 1}));
+    // Bit-identical to a file written in one go.
+    const fs::path whole = write_small_trial(directory_ / "whole.h5", {});
+    const ReadFile a(path), b(whole);
+    for (const char* dataset :
+         {"/replicate_001/aggregates/control/distress", "/replicate_001/trajectories/distress",
+          "/replicate_001/patients/final_distress"}) {
+        const auto x = a.doubles(dataset), y = b.doubles(dataset);
+        ASSERT_EQ(x.size(), y.size()) << dataset;
+        EXPECT_EQ(std::memcmp(x.data(), y.data(), x.size() * sizeof(double)), 0) << dataset;
+    }
+}
+
+TEST_F(Hdf5Writer, MiddleWeekDistressIsKeptPerPatient) {
+    RecordingOptions options;
+    options.middle_week = 2;
+    const fs::path path = write_small_trial(directory_ / "trial.h5", options);
+    const StoredPatients stored = read_stored_patients(path, 1);
+    EXPECT_EQ(stored.middle_week, 2);
+    ASSERT_EQ(stored.middle_distress.size(), stored.id.size());
+    const std::vector<double> initial{0.9, 0.5, 0.7, 0.2, 0.4, 0.6};
+    for (std::size_t k = 0; k < stored.id.size(); ++k) {
+        EXPECT_NEAR(stored.middle_distress[k],
+                    distress_at(initial, static_cast<std::size_t>(stored.id[k]), 2), kTolerance);
+    }
+}
+
+TEST_F(Hdf5Writer, ReadingAForeignOrDamagedFileIsAnInputError) {
+    const fs::path text = directory_ / "notes.h5";
+    fs::create_directories(directory_);
+    { std::ofstream(text) << "not HDF5\n"; }
+    EXPECT_THROW(read_trial_header(text), InputError);
+    EXPECT_THROW(read_trial_header(directory_ / "missing.h5"), InputError);
+    const fs::path path = write_small_trial(directory_ / "trial.h5", {});
+    const fs::path cut = directory_ / "cut.h5";
+    {
+        std::ifstream in(path, std::ios::binary);
+        std::string bytes(2000, '\0');
+        in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        std::ofstream(cut, std::ios::binary) << bytes;
+    }
+    try {
+        read_trial_header(cut);
+        FAIL() << "a truncated file was read";
+    } catch (const InputError& error) {
+        EXPECT_NE(std::string(error.what()).find("cut.h5: expected a kindred trial file"),
+                  std::string::npos)
+            << error.what();
+    }
 }
 
 }  // namespace

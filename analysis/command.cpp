@@ -1,0 +1,110 @@
+// `kindred analyze` and `kindred report`.
+#include "analysis/command.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "analysis/analyze.hpp"
+#include "analysis/report.hpp"
+#include "config/scenario.hpp"
+
+namespace kindred::analysis {
+
+namespace {
+
+AnalyzeOptions make_options(const AnalyzeCommand& command) {
+    AnalyzeOptions options;
+    if (!command.weeks.empty()) options.weeks = parse_weeks(command.weeks, "--weeks");
+    options.bootstrap = command.bootstrap;
+    options.seed = command.seed;
+    if (command.mediator_week >= 0) options.mediator_week = command.mediator_week;
+    if (command.knockouts == "on") {
+        options.knockouts = KnockoutRuns::on;
+    } else if (command.knockouts == "off") {
+        options.knockouts = KnockoutRuns::off;
+    }
+    if (!command.quiet && isatty(fileno(stderr))) {
+        options.progress = [](const std::string& line) {
+            std::cerr << "\r\033[K" << line << std::flush;
+        };
+    }
+    return options;
+}
+
+void clear_progress(const AnalyzeCommand& command) {
+    if (!command.quiet && isatty(fileno(stderr))) std::cerr << "\r\033[K" << std::flush;
+}
+
+}  // namespace
+
+CLI::App* add_analyze_subcommand(CLI::App& app, AnalyzeCommand& options, bool report) {
+    CLI::App* sub =
+        report ? app.add_subcommand(
+                     "report", "Write the analysis, its pictures and an HTML page (DIR/index.html)")
+               : app.add_subcommand("analyze",
+                                    "Statistics of a trial or sweep file, as CSV tables and an "
+                                    "HDF5 analysis file");
+    sub->add_option("file", options.file, "Trial or sweep file (HDF5)")->required();
+    CLI::Option* output = sub->add_option(
+        "-o,--output", options.output,
+        report ? "Report directory" : "Output directory (default: <file without .h5>-analysis)");
+    if (report) output->required();
+    sub->add_option("--weeks", options.weeks,
+                    "Outcome weeks of a trial, comma-separated (default: 26,52,104 up to T)");
+    sub->add_option("--bootstrap", options.bootstrap,
+                    "Bootstrap replicates for the intervals (0: none)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 1000000));
+    sub->add_option("--seed", options.seed, "Bootstrap seed")->capture_default_str();
+    sub->add_option("--mediator-week", options.mediator_week,
+                    "Week of the mediators (default: the recorded week nearest half the "
+                    "outcome week)")
+        ->check(CLI::NonNegativeNumber);
+    sub->add_option("--knockouts", options.knockouts,
+                    "Re-run the stored scenario with each mechanism knocked out: auto (when "
+                    "patients x replicates <= 5000), on, off")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "on", "off"}));
+    sub->add_flag("-q,--quiet", options.quiet, "No progress line");
+    if (report) sub->add_flag("--no-plots", options.no_plots, "Tables only, no pictures");
+    return sub;
+}
+
+int analyze_command(const AnalyzeCommand& command, const ModelCatalogue& catalogue,
+                    std::ostream& out) {
+    const auto started = std::chrono::steady_clock::now();
+    const AnalysisResult result = analyze_file(command.file, make_options(command), &catalogue);
+    clear_progress(command);
+    const std::filesystem::path directory = command.output.empty()
+                                                ? default_analysis_directory(command.file)
+                                                : std::filesystem::path(command.output);
+    write_analysis(result, directory);
+    out << format_analysis_summary(result);
+    out << fmt::format(
+        "Tables: {}/*.csv and {} ({:.1f} s)\n", directory.string(),
+        (directory / "analysis.h5").string(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return 0;
+}
+
+int report_command(const AnalyzeCommand& command, const ModelCatalogue& catalogue,
+                   std::ostream& out) {
+    const auto started = std::chrono::steady_clock::now();
+    const AnalysisResult result = analyze_file(command.file, make_options(command), &catalogue);
+    clear_progress(command);
+    const std::filesystem::path directory = command.output;
+    write_analysis(result, directory);
+    ReportOptions options;
+    options.plots = !command.no_plots;
+    const std::filesystem::path page = write_report(result, directory, options);
+    out << fmt::format(
+        "Report: {} ({:.1f} s)\n", page.string(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return 0;
+}
+
+}  // namespace kindred::analysis

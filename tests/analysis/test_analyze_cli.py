@@ -1,0 +1,421 @@
+#!/usr/bin/python3
+"""End-to-end tests of `kindred analyze` on small trial and sweep files.
+
+Usage: test_analyze_cli.py --kindred PATH [-k SUBSTRING]
+
+The tables are checked against independent computations in numpy from the trial file itself
+(distress, g, recovery, Kaplan–Meier, the mediation identity), against separate `kindred run
+--set knockout.NAME=1` runs (the knock-out decomposition), and against numpy PRCC and Sobol
+estimates from the sweep file. Every output goes to a temporary directory.
+"""
+import argparse
+import csv
+import hashlib
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "tests" / "data" / "analysis"
+TRIAL = DATA / "small_trial.yaml"
+SWEEP = DATA / "small_sweep.yaml"
+KINDRED = None
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def kindred(*args, cwd, expect=0):
+    completed = subprocess.run([str(KINDRED)] + [str(a) for a in args], cwd=cwd,
+                               capture_output=True, text=True, timeout=600)
+    if expect is not None and completed.returncode != expect:
+        raise Failure(f"kindred {' '.join(map(str, args))}: exit {completed.returncode}, "
+                      f"expected {expect}\nstdout:\n{completed.stdout}\nstderr:\n"
+                      f"{completed.stderr}")
+    return completed
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return rows
+
+
+def number(text):
+    return float(text)  # "NaN", "Inf" included
+
+
+def sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class Files:
+    """The trial and sweep files, made once per test run."""
+    tmp = None
+    trial = None
+    sweep = None
+
+    @classmethod
+    def make(cls):
+        if cls.tmp is None:
+            cls.tmp = Path(tempfile.mkdtemp(prefix="kindred-analyze-"))
+            kindred("run", TRIAL, "-o", "trial.h5", "-q", cwd=cls.tmp)
+            kindred("sweep", SWEEP, "-o", "sweep.h5", "-q", cwd=cls.tmp)
+            cls.trial = cls.tmp / "trial.h5"
+            cls.sweep = cls.tmp / "sweep.h5"
+        return cls
+
+
+def analyze_trial(tmp, *extra):
+    Files.make()
+    out = Path(tmp) / "out"
+    kindred("analyze", Files.trial, "-o", out, "--weeks", "10,20,30", "--bootstrap", "200",
+            "-q", *extra, cwd=tmp)
+    return out
+
+
+def trial_patients(path):
+    """Per patient (replicate 0): arm, recovered week, baseline, and distress by week."""
+    with h5py.File(path, "r") as f:
+        rep = f["replicate_000"]
+        p = {k: rep["patients"][k][()] for k in rep["patients"]}
+        traj = rep["trajectories"]
+        column = {a: j for j, a in enumerate(traj["agent_id"][()])}
+        weeks = list(traj["week"][()])
+        d = traj["distress"][()]
+        p["distress"] = {w: d[weeks.index(w), [column[i] for i in p["id"]]] for w in weeks}
+        p["arms"] = list(f["arms/name"].asstr()[()])
+        p["weeks"] = int(f.attrs["weeks"])
+        return p
+
+
+def hedges_g(t, c):
+    nt, nc = len(t), len(c)
+    pooled = math.sqrt(((nt - 1) * np.var(t, ddof=1) + (nc - 1) * np.var(c, ddof=1))
+                       / (nt + nc - 2))
+    return (np.mean(t) - np.mean(c)) / pooled * (1 - 3 / (4 * (nt + nc) - 9))
+
+
+# ---- trial files ----------------------------------------------------------------------------
+
+
+def test_writes_every_table_as_csv_and_hdf5_and_leaves_the_trial_file_alone():
+    Files.make()
+    before = sha256(Files.trial)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = analyze_trial(tmp)
+        names = ["distress", "effects", "recovery", "kaplan_meier", "recovery_time", "mediation",
+                 "knockouts", "decomposition"]
+        for name in names:
+            check((out / f"{name}.csv").is_file(), f"{name}.csv missing")
+        with h5py.File(out / "analysis.h5", "r") as f:
+            check(f.attrs["format"] == "kindred-analysis", "format attribute")
+            group = f["analysis"]
+            check(sorted(group.attrs["tables"]) == sorted(names), str(list(group.attrs["tables"])))
+            check(group.attrs["bootstrap"] == "200", "bootstrap attribute")
+            for name in names:
+                rows = read_csv(out / f"{name}.csv")
+                table = group[name]
+                columns = list(table.attrs["columns"])
+                check(columns == list(rows[0].keys()), f"{name}: columns differ")
+                for column in columns:
+                    data = table[column]
+                    check(data.shape == (len(rows),), f"{name}/{column}: {data.shape}")
+                    check("meaning" in data.attrs, f"{name}/{column} has no meaning")
+                    if data.dtype.kind == "f":
+                        ours = np.array([number(r[column]) for r in rows])
+                        check(np.array_equal(ours, data[()], equal_nan=True),
+                              f"{name}/{column}: CSV and HDF5 differ")
+    check(sha256(Files.trial) == before, "the trial file was modified")
+
+
+def test_distress_and_effects_match_numpy():
+    Files.make()
+    p = trial_patients(Files.trial)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = analyze_trial(tmp)
+        for row in read_csv(out / "distress.csv"):
+            arm, week = p["arms"].index(row["arm"]), int(row["week"])
+            values = p["distress"][week][p["arm"] == arm]
+            check(int(row["n"]) == len(values), f"n of {row}")
+            check(abs(number(row["mean"]) - values.mean()) < 1e-12, f"mean of {row}")
+            check(abs(number(row["sd"]) - values.std(ddof=1)) < 1e-12, f"sd of {row}")
+        rows = read_csv(out / "effects.csv")
+        check(len(rows) == 2 * 3, f"{len(rows)} effect rows")
+        for row in rows:
+            arm, week = p["arms"].index(row["arm"]), int(row["week"])
+            t = p["distress"][week][p["arm"] == arm]
+            c = p["distress"][week][p["arm"] == 0]
+            g = hedges_g(t, c)
+            check(abs(number(row["g"]) - g) < 1e-10, f"g of {row}: numpy {g}")
+            low, high = number(row["boot_low"]), number(row["boot_high"])
+            check(low < g < high, f"bootstrap interval {low, high} excludes g {g}")
+            # The bootstrap and analytic intervals agree roughly (n ≈ 80 per arm).
+            check(abs((high - low) - (number(row["ci_high"]) - number(row["ci_low"]))) < 0.25,
+                  f"interval widths differ too much: {row}")
+
+
+def test_recovery_and_kaplan_meier_match_numpy():
+    Files.make()
+    p = trial_patients(Files.trial)
+    T = p["weeks"]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = analyze_trial(tmp)
+        for row in read_csv(out / "recovery.csv"):
+            arm, week = p["arms"].index(row["arm"]), int(row["week"])
+            r = p["recovered_week"][p["arm"] == arm]
+            recovered = np.sum((r >= 0) & (r <= week))
+            check(int(row["recovered"]) == recovered, f"recovered of {row}")
+            check(abs(number(row["share"]) - recovered / len(r)) < 1e-12, f"share of {row}")
+        km = read_csv(out / "kaplan_meier.csv")
+        for arm_index, arm in enumerate(p["arms"]):
+            r = p["recovered_week"][p["arm"] == arm_index]
+            times = np.where(r >= 0, r, T)
+            events = r >= 0
+            s = 1.0
+            expected = []
+            for t in sorted(set(times)):
+                at_risk = np.sum(times >= t)
+                d = np.sum((times == t) & events)
+                s *= 1 - d / at_risk
+                expected.append((t, at_risk, d, s))
+            rows = [row for row in km if row["arm"] == arm]
+            check(len(rows) == len(expected), f"{arm}: {len(rows)} KM rows, expected "
+                  f"{len(expected)}")
+            for row, (t, at_risk, d, s) in zip(rows, expected):
+                check(int(row["week"]) == t and int(row["at_risk"]) == at_risk and
+                      int(row["recovered"]) == d, f"{arm} KM row {row}")
+                check(abs(number(row["not_recovered"]) - s) < 1e-12, f"{arm} S at {t}")
+
+
+def test_mediation_identity_and_intervals():
+    Files.make()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = analyze_trial(tmp)
+        rows = read_csv(out / "mediation.csv")
+        mediators = {row["mediator"] for row in rows}
+        check(mediators == {"help_received", "agency", "ties"}, str(mediators))
+        for row in rows:
+            a, b = number(row["a"]), number(row["b"])
+            check(abs(number(row["indirect"]) - a * b) < 1e-12, f"a·b in {row}")
+            # OLS: total = direct + indirect exactly with the same covariates.
+            check(abs(number(row["total"]) - number(row["direct"]) - a * b) < 1e-10,
+                  f"c = c' + ab in {row}")
+            check(number(row["indirect_low"]) <= number(row["indirect_high"]), f"interval {row}")
+            check(int(row["mediator_week"]) <= int(row["week"]), f"mediator after outcome {row}")
+        # Ties need a snapshot between week 1 and the outcome week: none before week 20.
+        check(not any(r["mediator"] == "ties" and r["week"] == "10" for r in rows),
+              "ties mediator at week 10 without a snapshot")
+        notes = (out / "notes.txt").read_text()
+        check("no tie snapshot between week 1 and week 10" in notes, notes)
+
+
+def test_knockouts_equal_separate_runs_with_the_knockout_set():
+    Files.make()
+    p = trial_patients(Files.trial)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = analyze_trial(tmp)
+        rows = read_csv(out / "knockouts.csv")
+        mechanisms = {r["mechanism"] for r in rows}
+        check(len(mechanisms) == 8 and "none" in mechanisms, str(mechanisms))
+        kindred("run", TRIAL, "-o", "help_off.h5", "-q", "--set", "knockout.help_flow=1",
+                cwd=tmp)
+        off = trial_patients(Path(tmp) / "help_off.h5")
+        for row in rows:
+            arm, week = p["arms"].index(row["arm"]), int(row["week"])
+            source = {"none": p, "help_flow": off}.get(row["mechanism"])
+            if source is None:
+                continue
+            d = source["distress"][week]
+            effect = d[source["arm"] == arm].mean() - d[source["arm"] == 0].mean()
+            check(abs(number(row["effect"]) - effect) < 1e-12,
+                  f"{row['mechanism']} effect {row['effect']} vs separate run {effect}")
+            if row["mechanism"] == "none":
+                check(number(row["share_remaining"]) == 1.0, "share of the stored run")
+        with h5py.File(out / "analysis.h5", "r") as f:
+            check(float(f["analysis"].attrs["knockout_reproduction_difference"]) == 0.0,
+                  "the re-run does not reproduce the file")
+        decomposition = read_csv(out / "decomposition.csv")
+        check("remaining_without_help_flow" in decomposition[0], str(decomposition[0].keys()))
+
+
+def test_knockouts_off_and_default_output_directory():
+    Files.make()
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "copy.h5"
+        shutil.copy(Files.trial, copy)
+        result = kindred("analyze", copy, "--bootstrap", "0", "--knockouts", "off", "-q", cwd=tmp)
+        out = Path(tmp) / "copy-analysis"
+        check(out.is_dir(), "default directory <file>-analysis")
+        check(not (out / "knockouts.csv").exists(), "knock-outs were run")
+        check("--knockouts off" in (out / "notes.txt").read_text(), "note on knock-outs")
+        check("Hedges' g" in result.stdout, result.stdout)
+        effects = read_csv(out / "effects.csv")
+        check({r["week"] for r in effects} == {"26"}, "default weeks: 26 of 26,52,104 ≤ 30")
+        check(all(math.isnan(number(r["boot_low"])) for r in effects), "--bootstrap 0")
+
+
+def test_seeded_bootstrap():
+    Files.make()
+    with tempfile.TemporaryDirectory() as tmp:
+        outputs = []
+        for seed, name in ((5, "a"), (5, "b"), (6, "c")):
+            kindred("analyze", Files.trial, "-o", name, "--weeks", "30", "--bootstrap", "100",
+                    "--seed", seed, "--knockouts", "off", "-q", cwd=tmp)
+            outputs.append((Path(tmp) / name / "effects.csv").read_text())
+        check(outputs[0] == outputs[1], "the same seed must give the same tables")
+        check(outputs[0] != outputs[2], "another seed must give other intervals")
+
+
+def test_file_without_trajectories_uses_the_aggregates():
+    with tempfile.TemporaryDirectory() as tmp:
+        text = TRIAL.read_text().replace("    enabled: true", "    enabled: false")
+        scenario = Path(tmp) / "no_trajectories.yaml"
+        scenario.write_text(text)
+        kindred("run", scenario, "-o", "plain.h5", "-q", cwd=tmp)
+        kindred("analyze", "plain.h5", "-o", "out", "--weeks", "10,30", "--bootstrap", "50",
+                "--knockouts", "off", "-q", cwd=tmp)
+        out = Path(tmp) / "out"
+        distress = read_csv(out / "distress.csv")
+        sources = {(r["week"], r["source"]) for r in distress}
+        check(sources == {("10", "aggregates"), ("30", "patients")}, str(sources))
+        effects = read_csv(out / "effects.csv")
+        week10 = [r for r in effects if r["week"] == "10"]
+        check(all(math.isfinite(number(r["g"])) and math.isnan(number(r["boot_low"]))
+                  for r in week10), "week 10: analytic g only")
+        check("Week 10: no per-patient distress" in (out / "notes.txt").read_text(), "note")
+
+
+def test_bad_input_is_one_line_with_exit_2():
+    Files.make()
+    with tempfile.TemporaryDirectory() as tmp:
+        not_hdf5 = Path(tmp) / "notes.h5"
+        not_hdf5.write_text("not HDF5")
+        for args, words in [((Files.trial, "--weeks", "99"), "outside 0"),
+                            ((Files.trial, "--weeks", "1,x"), "--weeks"),
+                            ((not_hdf5,), "not an HDF5 file"),
+                            ((Path(tmp) / "missing.h5",), "no such file"),
+                            ((Files.trial, "--knockouts", "maybe"), "command line")]:
+            result = kindred("analyze", *args, "-o", "out", "-q", cwd=tmp, expect=2)
+            lines = result.stderr.strip().splitlines()
+            check(len(lines) == 1 and words in lines[0], f"stderr: {result.stderr!r}")
+        check(not (Path(tmp) / "out" / "analysis.h5").exists(), "output written on bad input")
+
+
+# ---- sweep files ----------------------------------------------------------------------------
+
+
+def numpy_prcc(x, y):
+    def rank(v):
+        order = np.argsort(v, kind="stable")
+        r = np.empty(len(v))
+        r[order] = np.arange(1, len(v) + 1)
+        for value in np.unique(v):  # average ties
+            same = v == value
+            r[same] = r[same].mean()
+        return r
+    xr = np.column_stack([rank(x[:, j]) for j in range(x.shape[1])])
+    yr = rank(y)
+    out = []
+    for j in range(x.shape[1]):
+        others = np.column_stack([np.ones(len(y)), np.delete(xr, j, axis=1)])
+        rx = xr[:, j] - others @ np.linalg.lstsq(others, xr[:, j], rcond=None)[0]
+        ry = yr - others @ np.linalg.lstsq(others, yr, rcond=None)[0]
+        out.append(np.corrcoef(rx, ry)[0, 1])
+    return out
+
+
+def test_sweep_prcc_and_sobol_match_numpy():
+    Files.make()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        kindred("analyze", Files.sweep, "-o", out, "--bootstrap", "100", "-q", cwd=tmp)
+        prcc = read_csv(out / "prcc.csv")
+        sobol = read_csv(out / "sobol.csv")
+        with h5py.File(Files.sweep, "r") as f:
+            names = list(f["design/variables"].asstr()[()])
+            values = f["design/values"][()]
+            point = f["runs/point"][()]
+            arms = list(f["arms/name"].asstr()[()])
+            base = f["design/saltelli/base"][()]
+            block = f["design/saltelli/block"][()]
+            column = f["design/saltelli/column"][()]
+            y_runs = f["runs/distress"][()]
+        arm = arms.index("befriending")
+        y = np.full(len(values), np.nan)
+        y[point] = y_runs[:, arm, 0]  # one replicate per point
+        expected = numpy_prcc(values, y)
+        rows = [r for r in prcc if r["outcome"] == "distress" and r["arm"] == "befriending"]
+        check([r["variable"] for r in rows] == names, "variables")
+        for row, value in zip(rows, expected):
+            check(abs(number(row["prcc"]) - value) < 1e-10,
+                  f"PRCC {row['variable']}: {row['prcc']} vs numpy {value}")
+            # Percentile intervals need not contain the estimate (near ±1 the bootstrap of a
+            # rank statistic is biased towards 0), but they lie close to it.
+            low, high = number(row["ci_low"]), number(row["ci_high"])
+            check(-1 <= low <= high <= 1 and abs((low + high) / 2 - value) < 0.2,
+                  f"interval of {row}")
+        n = base.max() + 1
+        fa, fb = np.empty(n), np.empty(n)
+        fab = np.empty((n, len(names)))
+        for p in range(len(y)):
+            if block[p] == 0:
+                fa[base[p]] = y[p]
+            elif block[p] == 1:
+                fb[base[p]] = y[p]
+            elif block[p] == 2:
+                fab[base[p], column[p]] = y[p]
+        both = np.concatenate([fa, fb])
+        v = both.var()
+        rows = [r for r in sobol if r["outcome"] == "distress" and r["arm"] == "befriending"]
+        for i, row in enumerate(rows):
+            s1 = np.mean((fb - both.mean()) * (fab[:, i] - fa)) / v
+            st = 0.5 * np.mean((fa - fab[:, i]) ** 2) / v
+            check(abs(number(row["first_order"]) - s1) < 1e-10, f"S1 {row} vs {s1}")
+            check(abs(number(row["total"]) - st) < 1e-10, f"ST {row} vs {st}")
+        # beta_help drives distress: the largest total index and a PRCC near −1.
+        beta = [r for r in rows if r["variable"] == "beta_help"][0]
+        check(number(beta["total"]) > 0.5, f"beta_help total index {beta['total']}")
+
+
+def main():
+    global KINDRED
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kindred", required=True)
+    parser.add_argument("-k", default="")
+    args = parser.parse_args()
+    KINDRED = Path(args.kindred).resolve()
+    tests = [(name, f) for name, f in globals().items()
+             if name.startswith("test_") and callable(f) and args.k in name]
+    failed = 0
+    try:
+        for name, test in tests:
+            try:
+                test()
+                print(f"ok   {name}")
+            except Exception:
+                failed += 1
+                print(f"FAIL {name}")
+                traceback.print_exc()
+    finally:
+        if Files.tmp is not None:
+            shutil.rmtree(Files.tmp, ignore_errors=True)
+    print(f"{len(tests) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
