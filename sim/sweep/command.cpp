@@ -20,6 +20,7 @@ namespace {
 /// The point that needs the most memory, times the runs that run at once (one per thread).
 /// A CSV population is the same at every point: its files are read once.
 void check_sweep_memory(const SweepPlan& plan, const MemoryLimit& limit) {
+    if (plan.scenarios.empty()) return;
     std::size_t largest = 0;
     double largest_bytes = -1;
     const bool csv = plan.base.population.kind == PopulationSpec::Kind::csv;
@@ -30,7 +31,6 @@ void check_sweep_memory(const SweepPlan& plan, const MemoryLimit& limit) {
             largest = p;
         }
     }
-    if (plan.scenarios.empty()) return;
     ScenarioSpec scenario = plan.scenarios[largest];
     scenario.source_path = plan.scenario_path;
     check_memory(scenario, limit, worker_threads());

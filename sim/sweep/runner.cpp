@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <exception>
 #include <mutex>
+#include <thread>
 
 namespace kindred::sweep {
 
@@ -61,26 +63,45 @@ void execute_runs(const SweepPlan& plan, const OutcomeLayout& layout,
                   const std::function<void(std::int64_t, std::vector<double>&&)>& deliver) {
     const int slots = worker_threads();
     std::atomic<bool> failed{false};
-    tbb::parallel_for(
-        tbb::blocked_range<int>(0, slots, 1),
-        [&](const tbb::blocked_range<int>&) {
-            try {
-                while (!failed.load()) {
-                    const std::optional<std::int64_t> run = next_run();
-                    if (!run) break;
-                    const RunKey key = plan.run_key(*run);
-                    std::vector<double> outcomes;
-                    tbb::this_task_arena::isolate([&] {
-                        outcomes = evaluate_run(plan.point_scenario(key.point), key.stream, layout);
-                    });
-                    deliver(*run, std::move(outcomes));
-                }
-            } catch (...) {
-                failed = true;
-                throw;
+    const auto work = [&] {
+        try {
+            while (!failed.load()) {
+                const std::optional<std::int64_t> run = next_run();
+                if (!run) break;
+                const RunKey key = plan.run_key(*run);
+                std::vector<double> outcomes;
+                tbb::this_task_arena::isolate([&] {
+                    outcomes = evaluate_run(plan.point_scenario(key.point), key.stream, layout);
+                });
+                deliver(*run, std::move(outcomes));
             }
-        },
+        } catch (...) {
+            failed = true;
+            throw;
+        }
+    };
+#ifdef KINDRED_PARALLEL_STD_THREADS
+    // ThreadSanitizer builds: the slots on std::threads, which TSan sees (core/parallel.hpp).
+    std::vector<std::thread> workers;
+    std::mutex error_mutex;
+    std::exception_ptr first_error;
+    for (int slot = 0; slot < slots; ++slot) {
+        workers.emplace_back([&] {
+            try {
+                work();
+            } catch (...) {
+                const std::lock_guard<std::mutex> lock(error_mutex);
+                if (!first_error) first_error = std::current_exception();
+            }
+        });
+    }
+    for (std::thread& worker : workers) worker.join();
+    if (first_error) std::rethrow_exception(first_error);
+#else
+    tbb::parallel_for(
+        tbb::blocked_range<int>(0, slots, 1), [&](const tbb::blocked_range<int>&) { work(); },
         tbb::simple_partitioner());
+#endif
 }
 
 SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {

@@ -3,7 +3,6 @@
 #include "sweep/sweep_spec.hpp"
 
 #include <fmt/format.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +11,7 @@
 #include <set>
 
 #include "config/yaml_util.hpp"
+#include "core/parallel.hpp"
 #include "trial/trial.hpp"
 
 namespace kindred::sweep {
@@ -661,18 +661,22 @@ SweepPlan make_plan(const std::string& text, const std::filesystem::path& path,
     }
     plan.scenarios.resize(points);
     std::vector<std::string> errors(points);
-    tbb::parallel_for(std::size_t{0}, points, [&](std::size_t p) {
-        try {
-            ScenarioSpec spec =
-                load_scenario_text(text, path, models, with(overrides, point_overrides[p]));
-            spec.source_text.clear();
-            spec.description.clear();
-            spec.sweep_node = YAML::Node();
-            plan.scenarios[p] = std::move(spec);
-        } catch (const InputError& error) {
-            errors[p] = strip_set_prefix(error.what());
-        }
-    });
+    // The project's helper (std::threads under ThreadSanitizer); one point per task.
+    parallel_for_each_index(
+        points,
+        [&](std::size_t p) {
+            try {
+                ScenarioSpec spec =
+                    load_scenario_text(text, path, models, with(overrides, point_overrides[p]));
+                spec.source_text.clear();
+                spec.description.clear();
+                spec.sweep_node = YAML::Node();
+                plan.scenarios[p] = std::move(spec);
+            } catch (const InputError& error) {
+                errors[p] = strip_set_prefix(error.what());
+            }
+        },
+        1);
     for (std::size_t p = 0; p < points; ++p) {
         if (!errors[p].empty()) {
             throw InputError(fmt::format("{}: key 'sweep': point {} ({}): {}", sweep_location, p,

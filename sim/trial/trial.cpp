@@ -377,10 +377,12 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
         if (!options.output.empty()) command += " -o " + options.output.string();
         throw Interrupted(
             signal,
-            fmt::format("interrupted by {}: {} holds replicates {} of {} (complete = 0); `{} "
-                        "--resume`{} runs the other {}",
+            fmt::format("interrupted by {}: {} holds {} of {} (complete = 0); `{} --resume`{} "
+                        "runs the other {}",
                         StopSignals::name(signal), result.output.string(),
-                        describe_replicates(kept), scenario.replicates, command,
+                        kept.empty() ? std::string("no replicate")
+                                     : "replicates " + describe_replicates(kept),
+                        scenario.replicates, command,
                         scenario.overrides.empty() ? "" : " (with the same --set options)",
                         scenario.replicates - static_cast<int>(kept.size())));
     };

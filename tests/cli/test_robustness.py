@@ -59,7 +59,7 @@ sweep:
   replicates: 2
   outcome_weeks: [30, 60]
   variables:
-    beta_help: {min: 0.005, max: 0.02, steps: 8}
+    beta_help: {min: 0.005, max: 0.02, steps: 16}
     befriending.befriending.strength: [0.2, 0.3, 0.4, 0.5]
 """
 
@@ -81,7 +81,10 @@ def kindred(*args, cwd, timeout=600):
 
 
 def ok(*args, cwd):
+    """Runs kindred, requires exit code 0; the result has .seconds, the time it took."""
+    started = time.time()
     result = kindred(*args, cwd=cwd)
+    result.seconds = time.time() - started
     check(result.returncode == 0, f"kindred {' '.join(map(str, args))}: exit "
           f"{result.returncode}\n{result.stdout}\n{result.stderr}")
     return result
@@ -160,8 +163,9 @@ def test_sigint_trial_then_resume_equals_uninterrupted():
         Path(tmp, "t.yaml").write_text(TRIAL)
         whole = ok("run", "t.yaml", "-o", "whole.h5", "-q", cwd=tmp)
         taken = None
-        for delay in (1.0, 2.0, 0.5, 3.0, 0.2):
-            rc, out, err = interrupted_trial(tmp, signal.SIGINT, delay)
+        # Signals at fractions of the uninterrupted run's time: most land within a replicate.
+        for fraction in (0.5, 0.3, 0.7, 0.15, 0.05):
+            rc, out, err = interrupted_trial(tmp, signal.SIGINT, fraction * whole.seconds)
             if rc == 130:
                 taken = (out, err)
                 break
@@ -194,8 +198,9 @@ def test_sigint_trial_then_resume_equals_uninterrupted():
 def test_sigterm_trial_exits_143_with_a_valid_file():
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "t.yaml").write_text(TRIAL)
-        for delay in (1.0, 0.3, 0.1):
-            rc, out, err = interrupted_trial(tmp, signal.SIGTERM, delay)
+        whole = ok("run", "t.yaml", "-o", "whole.h5", "-q", cwd=tmp)
+        for fraction in (0.5, 0.2, 0.05):
+            rc, out, err = interrupted_trial(tmp, signal.SIGTERM, fraction * whole.seconds)
             if rc == 143:
                 break
             os.remove(Path(tmp, "out.h5"))
@@ -222,11 +227,11 @@ def done_count(path):
 def test_sigint_sweep_then_resume_equals_uninterrupted():
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "s.yaml").write_text(SWEEP)
-        ok("sweep", "s.yaml", "-o", "whole.h5", "-q", cwd=tmp)
+        whole = ok("sweep", "s.yaml", "-o", "whole.h5", "-q", cwd=tmp)
         stopped = None
-        for delay in (1.0, 0.5, 2.0, 0.2):
+        for fraction in (0.5, 0.3, 0.7, 0.1):
             process = start("sweep", "s.yaml", "-o", "out.h5", "-q", "--overwrite", cwd=tmp)
-            time.sleep(delay)
+            time.sleep(fraction * whole.seconds)
             process.send_signal(signal.SIGINT)
             out, err = process.communicate(timeout=600)
             if process.returncode == 130:
@@ -244,14 +249,15 @@ def test_sigint_sweep_then_resume_equals_uninterrupted():
 def test_kill9_sweep_at_random_moments_then_resume_equals_uninterrupted():
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "s.yaml").write_text(SWEEP)
-        ok("sweep", "s.yaml", "-o", "whole.h5", "-q", cwd=tmp)
+        whole = ok("sweep", "s.yaml", "-o", "whole.h5", "-q", cwd=tmp)
         chooser = random.Random(20261126)
         kills = 0
         for round_ in range(4):
             arguments = ["sweep", "s.yaml", "-o", "out.h5", "-q"]
             arguments.append("--resume" if Path(tmp, "out.h5").exists() else "--overwrite")
             process = start(*arguments, cwd=tmp)
-            time.sleep(chooser.uniform(0.05, 1.5))
+            # A random moment within the first third of an uninterrupted sweep's time.
+            time.sleep(chooser.uniform(0.02, 0.35) * whole.seconds)
             process.send_signal(signal.SIGKILL)
             process.communicate(timeout=600)
             if process.returncode == -signal.SIGKILL:
@@ -290,7 +296,7 @@ def test_verify_passes_intact_files_and_finds_changes():
         check(result.returncode == 1 and "final_distress: missing" in result.stdout,
               result.stdout)
 
-        Path(tmp, "s.yaml").write_text(SWEEP.replace("steps: 8", "steps: 2"))
+        Path(tmp, "s.yaml").write_text(SWEEP.replace("steps: 16", "steps: 2"))
         ok("sweep", "s.yaml", "-o", "sweep.h5", "-q", cwd=tmp)
         result = ok("verify", "sweep.h5", "--sample", "3", cwd=tmp)
         check(result.stdout.count("bit-identical") == 3 and "digest" in result.stdout,
