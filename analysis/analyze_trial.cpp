@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -189,30 +191,15 @@ int nearest_week(const std::vector<int>& available, double target) {
     return best;
 }
 
-std::vector<int> common_trajectory_weeks(const TrialFile& file) {
+/// The weeks that every replicate of `file` has in `weeks_of` (a TrialFile member giving a
+/// replicate's recorded weeks, ascending): trajectory rows or tie snapshots.
+template <typename WeeksOf>
+std::vector<int> common_weeks(const TrialFile& file, WeeksOf weeks_of) {
     std::vector<int> common;
     bool first = true;
     for (const int replicate : file.replicates) {
-        const auto weeks = file.trajectory_weeks(replicate);
+        const auto weeks = std::invoke(weeks_of, file, replicate);
         const std::vector<int> these(weeks.begin(), weeks.end());
-        if (first) {
-            common = these;
-            first = false;
-        } else {
-            std::vector<int> both;
-            std::set_intersection(common.begin(), common.end(), these.begin(), these.end(),
-                                  std::back_inserter(both));
-            common = both;
-        }
-    }
-    return common;
-}
-
-std::vector<int> common_snapshot_weeks(const TrialFile& file) {
-    std::vector<int> common;
-    bool first = true;
-    for (const int replicate : file.replicates) {
-        const auto these = file.snapshot_weeks(replicate);
         if (first) {
             common = these;
             first = false;
@@ -552,8 +539,9 @@ AnalysisResult analyze_trial(const TrialFile& file, const AnalyzeOptions& option
         "Single-mediator models, each adjusted for baseline distress (and replicate): "
         "mediator = a·arm + …; distress = c'·arm + b·mediator + …; distress = c·arm + …. "
         "Effects are in distress units (negative = less distress).";
-    const std::vector<int> trajectory_weeks_common = common_trajectory_weeks(file);
-    const std::vector<int> snapshot_weeks_common = common_snapshot_weeks(file);
+    const std::vector<int> trajectory_weeks_common =
+        common_weeks(file, &TrialFile::trajectory_weeks);
+    const std::vector<int> snapshot_weeks_common = common_weeks(file, &TrialFile::snapshot_weeks);
     const bool many_replicates = file.replicates.size() > 1;
     std::set<std::string> mediation_notes;
     // (arm, week, mediator) → proportion mediated, for the decomposition table.

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <optional>
 #include <system_error>
 
 #include "core/types.hpp"
@@ -12,28 +13,9 @@ namespace kindred::analysis::hdf5 {
 
 namespace {
 
-herr_t collect_error(unsigned /*position*/, const H5E_error2_t* error, void* messages) {
-    if (error->desc != nullptr && error->desc[0] != '\0') {
-        static_cast<std::vector<std::string>*>(messages)->emplace_back(error->desc);
-    }
-    return 0;
-}
-
-std::string error_detail() {
-    std::vector<std::string> messages;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &messages);
-    H5Eclear2(H5E_DEFAULT);
-    if (messages.empty()) return {};
-    if (messages.size() == 1) return messages.front();
-    return messages.front() + " (" + messages.back() + ")";
-}
-
-Handle string_type(const Io& io) {
-    Handle type(io.check(H5Tcopy(H5T_C_S1), "cannot create a string type"), H5Tclose);
-    io.check_status(H5Tset_size(type.get(), H5T_VARIABLE), "cannot create a string type");
-    io.check_status(H5Tset_cset(type.get(), H5T_CSET_UTF8), "cannot create a string type");
-    return type;
-}
+using ::kindred::hdf5::error_detail;
+using ::kindred::hdf5::extent;
+using ::kindred::hdf5::link_name;
 
 /// Reads strings (variable- or fixed-length) from a dataset or attribute with `space` and
 /// file type `file_type`, using `read(memory_type, buffer)`.
@@ -44,7 +26,7 @@ std::vector<std::string> read_string_data(const Io& io, hid_t file_type, hid_t s
     io.check(static_cast<hid_t>(count), what);
     std::vector<std::string> out;
     if (H5Tis_variable_str(file_type) > 0) {
-        const Handle memory = string_type(io);
+        const Handle memory = io.string_type();
         std::vector<char*> texts(static_cast<std::size_t>(count), nullptr);
         io.check_status(read(memory.get(), texts.data()), what);
         for (char* text : texts) out.emplace_back(text != nullptr ? text : "");
@@ -67,20 +49,13 @@ std::vector<std::string> read_string_data(const Io& io, hid_t file_type, hid_t s
 }
 
 template <typename T>
-std::vector<T> read_numbers(const Io& io, hid_t parent, const std::string& path,
-                            hid_t memory_type) {
+std::vector<T> read_numbers(const Io& io, hid_t parent, const std::string& path) {
     const Handle dataset = io.open_dataset(parent, path);
     const std::string what = "cannot read " + path;
     const Handle space(io.check(H5Dget_space(dataset.get()), what), H5Sclose);
     const hssize_t count = H5Sget_simple_extent_npoints(space.get());
     io.check(static_cast<hid_t>(count), what);
-    std::vector<T> values(static_cast<std::size_t>(count));
-    if (!values.empty()) {
-        io.check_status(
-            H5Dread(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-            what);
-    }
-    return values;
+    return io.read_values<T>(dataset.get(), static_cast<std::size_t>(count), what);
 }
 
 template <typename T>
@@ -92,42 +67,7 @@ T read_scalar_attribute(const Io& io, hid_t object, const std::string& name, hid
     return value;
 }
 
-template <typename T>
-void write_numbers(const Io& io, hid_t parent, const std::string& name,
-                   const std::vector<T>& values, hid_t file_type, hid_t memory_type) {
-    const std::string what = "cannot write dataset " + name;
-    const hsize_t size = values.size();
-    const Handle space(io.check(H5Screate_simple(1, &size, nullptr), what), H5Sclose);
-    const Handle dataset(io.check(H5Dcreate2(parent, name.c_str(), file_type, space.get(),
-                                             H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                                  what),
-                         H5Dclose);
-    if (!values.empty()) {
-        io.check_status(
-            H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-            what);
-    }
-}
-
-template <typename T>
-void write_scalar_attribute(const Io& io, hid_t object, const std::string& name, T value,
-                            hid_t file_type, hid_t memory_type) {
-    const std::string what = "cannot write attribute " + name;
-    const Handle space(io.check(H5Screate(H5S_SCALAR), what), H5Sclose);
-    const Handle attribute(
-        io.check(H5Acreate2(object, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                 what),
-        H5Aclose);
-    io.check_status(H5Awrite(attribute.get(), memory_type, &value), what);
-}
-
 }  // namespace
-
-QuietErrors::QuietErrors() {
-    H5Eget_auto2(H5E_DEFAULT, &function_, &data_);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-}
-QuietErrors::~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, function_, data_); }
 
 void Io::fail(const std::string& what) const {
     const std::string detail = error_detail();
@@ -157,29 +97,14 @@ bool Io::has_attribute(hid_t object, const std::string& name) const {
     return H5Aexists(object, name.c_str()) > 0;
 }
 
-Handle Io::open_group(hid_t parent, const std::string& path) const {
-    return {check(H5Gopen2(parent, path.c_str(), H5P_DEFAULT), "cannot open group " + path),
-            H5Gclose};
-}
-
-Handle Io::open_dataset(hid_t parent, const std::string& path) const {
-    return {check(H5Dopen2(parent, path.c_str(), H5P_DEFAULT), "cannot open dataset " + path),
-            H5Dclose};
-}
-
 std::vector<std::string> Io::members(hid_t group) const {
     H5G_info_t info;
     check_status(H5Gget_info(group, &info), "cannot list a group");
     std::vector<std::string> names;
     for (hsize_t i = 0; i < info.nlinks; ++i) {
-        const ssize_t length =
-            H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
-        check(static_cast<hid_t>(length), "cannot list a group");
-        std::string name(static_cast<std::size_t>(length) + 1, '\0');
-        H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(),
-                           H5P_DEFAULT);
-        name.resize(static_cast<std::size_t>(length));
-        names.push_back(std::move(name));
+        std::optional<std::string> name = link_name(group, i);
+        if (!name) fail("cannot list a group");
+        names.push_back(std::move(*name));
     }
     return names;
 }
@@ -187,11 +112,8 @@ std::vector<std::string> Io::members(hid_t group) const {
 std::vector<hsize_t> Io::shape(hid_t parent, const std::string& path) const {
     const Handle dataset = open_dataset(parent, path);
     const Handle space(check(H5Dget_space(dataset.get()), "cannot read " + path), H5Sclose);
-    const int rank = H5Sget_simple_extent_ndims(space.get());
-    check(rank, "cannot read " + path);
-    std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-    H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-    return dims;
+    check(H5Sget_simple_extent_ndims(space.get()), "cannot read " + path);
+    return extent(space.get());
 }
 
 std::string Io::read_string_attribute(hid_t object, const std::string& name) const {
@@ -220,13 +142,13 @@ std::uint64_t Io::read_uint_attribute(hid_t object, const std::string& name) con
 }
 
 std::vector<double> Io::read_doubles(hid_t parent, const std::string& path) const {
-    return read_numbers<double>(*this, parent, path, H5T_NATIVE_DOUBLE);
+    return read_numbers<double>(*this, parent, path);
 }
 std::vector<std::int32_t> Io::read_ints(hid_t parent, const std::string& path) const {
-    return read_numbers<std::int32_t>(*this, parent, path, H5T_NATIVE_INT32);
+    return read_numbers<std::int32_t>(*this, parent, path);
 }
 std::vector<std::int8_t> Io::read_int8s(hid_t parent, const std::string& path) const {
-    return read_numbers<std::int8_t>(*this, parent, path, H5T_NATIVE_INT8);
+    return read_numbers<std::int8_t>(*this, parent, path);
 }
 
 std::vector<std::string> Io::read_strings(hid_t parent, const std::string& path) const {
@@ -262,71 +184,29 @@ std::vector<double> Io::read_row(hid_t parent, const std::string& path, hsize_t 
     return values;
 }
 
-Handle Io::create_group(hid_t parent, const std::string& name) const {
-    return {check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                  "cannot create group " + name),
-            H5Gclose};
-}
-
 void Io::write_attribute(hid_t object, const std::string& name, const std::string& value) const {
-    const std::string what = "cannot write attribute " + name;
-    const Handle type = string_type(*this);
-    const Handle space(check(H5Screate(H5S_SCALAR), what), H5Sclose);
-    const Handle attribute(
-        check(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-              what),
-        H5Aclose);
-    const char* text = value.c_str();
-    check_status(H5Awrite(attribute.get(), type.get(), &text), what);
+    Checked::write_attribute(object, name, value);
 }
-
 void Io::write_attribute(hid_t object, const std::string& name,
                          const std::vector<std::string>& values) const {
-    const std::string what = "cannot write attribute " + name;
-    const Handle type = string_type(*this);
-    const hsize_t size = values.size();
-    const Handle space(check(H5Screate_simple(1, &size, nullptr), what), H5Sclose);
-    const Handle attribute(
-        check(H5Acreate2(object, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-              what),
-        H5Aclose);
-    std::vector<const char*> texts;
-    for (const auto& value : values) texts.push_back(value.c_str());
-    if (!texts.empty()) check_status(H5Awrite(attribute.get(), type.get(), texts.data()), what);
+    Checked::write_attribute(object, name, values);
 }
-
 void Io::write_attribute(hid_t object, const std::string& name, double value) const {
-    write_scalar_attribute(*this, object, name, value, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
+    Checked::write_attribute<double>(object, name, value);
 }
 void Io::write_attribute(hid_t object, const std::string& name, std::int64_t value) const {
-    write_scalar_attribute(*this, object, name, value, H5T_STD_I64LE, H5T_NATIVE_INT64);
+    Checked::write_attribute<std::int64_t>(object, name, value);
 }
 
 void Io::write_doubles(hid_t parent, const std::string& name,
                        const std::vector<double>& values) const {
-    write_numbers(*this, parent, name, values, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
+    const std::array<hsize_t, 1> dims{values.size()};
+    write_dataset<double>(parent, name, dims, values);
 }
 void Io::write_ints(hid_t parent, const std::string& name,
                     const std::vector<std::int64_t>& values) const {
-    write_numbers(*this, parent, name, values, H5T_STD_I64LE, H5T_NATIVE_INT64);
-}
-
-void Io::write_strings(hid_t parent, const std::string& name,
-                       const std::vector<std::string>& values) const {
-    const std::string what = "cannot write dataset " + name;
-    const Handle type = string_type(*this);
-    const hsize_t size = values.size();
-    const Handle space(check(H5Screate_simple(1, &size, nullptr), what), H5Sclose);
-    const Handle dataset(check(H5Dcreate2(parent, name.c_str(), type.get(), space.get(),
-                                          H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                               what),
-                         H5Dclose);
-    std::vector<const char*> texts;
-    for (const auto& value : values) texts.push_back(value.c_str());
-    if (!texts.empty()) {
-        check_status(
-            H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()), what);
-    }
+    const std::array<hsize_t, 1> dims{values.size()};
+    write_dataset<std::int64_t>(parent, name, dims, values);
 }
 
 Handle open_file(const std::filesystem::path& path, const Io& /*io*/) {

@@ -1,7 +1,8 @@
 // Small checked wrappers over the HDF5 C API for the analysis layer: reading the trial and
-// sweep files' datasets and attributes, and writing the analysis file. Internal to
-// kindred::analyze. Errors throw RuntimeFailure naming the file, the object and HDF5's
-// explanation. HDF5 is not thread-safe in Debian's build: call from one thread at a time.
+// sweep files' datasets and attributes, and writing the analysis file, on the plumbing shared
+// with the simulation (sim/hdf5/common.hpp). Internal to kindred::analyze. Errors throw
+// RuntimeFailure naming the file, the object and HDF5's explanation. HDF5 is not thread-safe
+// in Debian's build: call from one thread at a time.
 #pragma once
 
 #include <hdf5.h>
@@ -12,73 +13,25 @@
 #include <utility>
 #include <vector>
 
+#include "hdf5/common.hpp"
+
 namespace kindred::analysis::hdf5 {
 
-/// Owns one HDF5 identifier and closes it with the matching H5?close function.
-class Handle {
-  public:
-    using Closer = herr_t (*)(hid_t);
-    Handle() = default;
-    Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-    Handle(Handle&& other) noexcept
-        : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
-    Handle& operator=(Handle&& other) noexcept {
-        if (this != &other) {
-            reset();
-            id_ = std::exchange(other.id_, H5I_INVALID_HID);
-            closer_ = other.closer_;
-        }
-        return *this;
-    }
-    ~Handle() { reset(); }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-
-    hid_t get() const { return id_; }
-    void reset() {
-        if (id_ >= 0 && closer_ != nullptr) closer_(id_);
-        id_ = H5I_INVALID_HID;
-    }
-
-  private:
-    hid_t id_ = H5I_INVALID_HID;
-    Closer closer_ = nullptr;
-};
-
-/// Silences HDF5's automatic error printing for its scope (errors become exceptions).
-class QuietErrors {
-  public:
-    QuietErrors();
-    ~QuietErrors();
-    QuietErrors(const QuietErrors&) = delete;
-    QuietErrors& operator=(const QuietErrors&) = delete;
-
-  private:
-    H5E_auto2_t function_ = nullptr;
-    void* data_ = nullptr;
-};
+using ::kindred::hdf5::Handle;
+using ::kindred::hdf5::QuietErrors;
 
 /// Checked operations; `label` names the file in messages.
-class Io {
+class Io : public ::kindred::hdf5::Checked {
   public:
     explicit Io(std::string label) : label_(std::move(label)) {}
     const std::string& label() const { return label_; }
 
-    [[noreturn]] void fail(const std::string& what) const;
-    hid_t check(hid_t id, const std::string& what) const {
-        if (id < 0) fail(what);
-        return id;
-    }
-    void check_status(herr_t status, const std::string& what) const {
-        if (status < 0) fail(what);
-    }
+    [[noreturn]] void fail(const std::string& what) const override;
 
     /// True when `path` (relative to `parent`, may contain '/') names a link that exists.
     bool exists(hid_t parent, const std::string& path) const;
     bool has_attribute(hid_t object, const std::string& name) const;
 
-    Handle open_group(hid_t parent, const std::string& path) const;
-    Handle open_dataset(hid_t parent, const std::string& path) const;
     /// Names of the links in a group, in name order.
     std::vector<std::string> members(hid_t group) const;
     /// Extent of a dataset along each axis.
@@ -98,7 +51,8 @@ class Io {
     /// Row `row` of a 2-D float64 dataset.
     std::vector<double> read_row(hid_t parent, const std::string& path, hsize_t row) const;
 
-    Handle create_group(hid_t parent, const std::string& name) const;
+    // open_group, open_dataset, create_group and write_strings: Checked's. Numbers are written as
+    // float64 or int64 only: no template, so that an int cannot become an int32 attribute.
     void write_attribute(hid_t object, const std::string& name, const std::string& value) const;
     void write_attribute(hid_t object, const std::string& name,
                          const std::vector<std::string>& values) const;
@@ -108,8 +62,6 @@ class Io {
                        const std::vector<double>& values) const;
     void write_ints(hid_t parent, const std::string& name,
                     const std::vector<std::int64_t>& values) const;
-    void write_strings(hid_t parent, const std::string& name,
-                       const std::vector<std::string>& values) const;
 
   private:
     std::string label_;

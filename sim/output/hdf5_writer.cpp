@@ -9,17 +9,16 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <limits>
-#include <mutex>
 #include <set>
 #include <span>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
+
+#include "hdf5/common.hpp"
 
 namespace kindred {
 namespace {
@@ -37,111 +36,8 @@ constexpr hsize_t kTrajectoryChunkWeeksMax = 16;
 /// Target size of the chunk cache of one trajectory dataset (one chunk row stays cached).
 constexpr double kTrajectoryCacheBytes = 8.0 * 1024 * 1024;
 
-/// All HDF5 calls of this module run under this lock (see the header's thread-safety note).
-/// Recursive: a recorder destroyed while unwinding from a locked section locks it again.
-std::recursive_mutex& hdf5_mutex() {
-    static std::recursive_mutex mutex;
-    return mutex;
-}
-
-/// Holds the HDF5 lock and silences HDF5's automatic error printing (errors are reported
-/// through exceptions instead) for its scope.
-class Hdf5Lock {
-  public:
-    Hdf5Lock() : lock_(hdf5_mutex()) {
-        H5Eget_auto2(H5E_DEFAULT, &saved_function_, &saved_data_);
-        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    }
-    ~Hdf5Lock() { H5Eset_auto2(H5E_DEFAULT, saved_function_, saved_data_); }
-    Hdf5Lock(const Hdf5Lock&) = delete;
-    Hdf5Lock& operator=(const Hdf5Lock&) = delete;
-
-  private:
-    std::lock_guard<std::recursive_mutex> lock_;
-    H5E_auto2_t saved_function_ = nullptr;
-    void* saved_data_ = nullptr;
-};
-
-/// Owns one HDF5 identifier and closes it with the matching H5?close function.
-class Handle {
-  public:
-    using Closer = herr_t (*)(hid_t);
-    Handle() = default;
-    Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-    Handle(Handle&& other) noexcept
-        : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
-    Handle& operator=(Handle&& other) noexcept {
-        if (this != &other) {
-            reset();
-            id_ = std::exchange(other.id_, H5I_INVALID_HID);
-            closer_ = other.closer_;
-        }
-        return *this;
-    }
-    ~Handle() { reset(); }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-
-    hid_t get() const { return id_; }
-    bool valid() const { return id_ >= 0; }
-    /// Closes the identifier; returns the close function's status (0 when nothing was open).
-    herr_t reset() {
-        herr_t status = 0;
-        if (id_ >= 0 && closer_ != nullptr) status = closer_(id_);
-        id_ = H5I_INVALID_HID;
-        return status;
-    }
-
-  private:
-    hid_t id_ = H5I_INVALID_HID;
-    Closer closer_ = nullptr;
-};
-
-/// Memory and file (little-endian) types of the numbers this module writes.
-template <typename T>
-struct H5Types;
-template <>
-struct H5Types<double> {
-    static hid_t memory() { return H5T_NATIVE_DOUBLE; }
-    static hid_t file() { return H5T_IEEE_F64LE; }
-};
-template <>
-struct H5Types<std::int8_t> {
-    static hid_t memory() { return H5T_NATIVE_INT8; }
-    static hid_t file() { return H5T_STD_I8LE; }
-};
-template <>
-struct H5Types<std::int32_t> {
-    static hid_t memory() { return H5T_NATIVE_INT32; }
-    static hid_t file() { return H5T_STD_I32LE; }
-};
-template <>
-struct H5Types<std::int64_t> {
-    static hid_t memory() { return H5T_NATIVE_INT64; }
-    static hid_t file() { return H5T_STD_I64LE; }
-};
-template <>
-struct H5Types<std::uint64_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT64; }
-    static hid_t file() { return H5T_STD_U64LE; }
-};
-
-herr_t collect_error(unsigned /*position*/, const H5E_error2_t* error, void* messages) {
-    if (error->desc != nullptr && error->desc[0] != '\0') {
-        static_cast<std::vector<std::string>*>(messages)->emplace_back(error->desc);
-    }
-    return 0;
-}
-
-/// HDF5's explanation of the last failure (outermost and innermost message), and clears it.
-std::string hdf5_error_detail() {
-    std::vector<std::string> messages;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &messages);
-    H5Eclear2(H5E_DEFAULT);
-    if (messages.empty()) return {};
-    if (messages.size() == 1) return messages.front();
-    return messages.front() + " (" + messages.back() + ")";
-}
+using hdf5::H5Types;
+using hdf5::Handle;
 
 /// Smallest prime ≥ n (HDF5 asks for a prime number of chunk-cache slots).
 std::size_t next_prime(std::size_t n) {
@@ -154,15 +50,6 @@ std::size_t next_prime(std::size_t n) {
     };
     while (!is_prime(n)) ++n;
     return n;
-}
-
-std::string utc_timestamp() {
-    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    std::array<char, 32> text{};
-    std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text.data();
 }
 
 template <std::size_t N>
@@ -191,22 +78,18 @@ std::vector<std::string> expertise_name_list() {
 }
 
 /// Checked HDF5 operations on one file; failures throw RuntimeFailure naming the file and
-/// the object. Callers hold the Hdf5Lock.
-class Io {
+/// the object (by its full path). Callers hold the HDF5 lock.
+class Io : public hdf5::Checked {
   public:
     explicit Io(std::string file_label) : label_(std::move(file_label)) {}
 
-    [[noreturn]] void fail(const std::string& what) const {
-        const std::string detail = hdf5_error_detail();
+    [[noreturn]] void fail(const std::string& what) const override {
+        const std::string detail = hdf5::error_detail();
         throw RuntimeFailure(fmt::format("cannot write results file {}: {}{}", label_, what,
                                          detail.empty() ? "" : ": " + detail));
     }
-    hid_t check(hid_t id, const std::string& what) const {
-        if (id < 0) fail(what);
-        return id;
-    }
-    void check_status(herr_t status, const std::string& what) const {
-        if (status < 0) fail(what);
+    std::string path_of(hid_t parent, const std::string& name) const override {
+        return child_path(parent, name);
     }
 
     /// Full HDF5 path of child `name` of `parent`, for messages.
@@ -216,60 +99,6 @@ class Io {
         std::string base = length > 0 ? std::string(buffer.data()) : std::string();
         if (base.empty() || base.back() != '/') base += '/';
         return base + name;
-    }
-
-    Handle group(hid_t parent, const std::string& name) const {
-        return {check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                      "cannot create group " + child_path(parent, name)),
-                H5Gclose};
-    }
-
-    Handle string_type() const {
-        Handle type(check(H5Tcopy(H5T_C_S1), "cannot create a string type"), H5Tclose);
-        check_status(H5Tset_size(type.get(), H5T_VARIABLE), "cannot create a string type");
-        check_status(H5Tset_cset(type.get(), H5T_CSET_UTF8), "cannot create a string type");
-        return type;
-    }
-
-    /// Scalar variable-length UTF-8 string attribute.
-    void attribute(hid_t object, const std::string& name, const std::string& value) const {
-        const std::string what = "cannot write attribute " + child_path(object, name);
-        const Handle type = string_type();
-        const Handle space(check(H5Screate(H5S_SCALAR), what), H5Sclose);
-        const Handle attribute(check(H5Acreate2(object, name.c_str(), type.get(), space.get(),
-                                                H5P_DEFAULT, H5P_DEFAULT),
-                                     what),
-                               H5Aclose);
-        const char* text = value.c_str();
-        check_status(H5Awrite(attribute.get(), type.get(), &text), what);
-    }
-
-    /// 1-D attribute of variable-length UTF-8 strings (at least one).
-    void attribute(hid_t object, const std::string& name,
-                   const std::vector<std::string>& values) const {
-        const std::string what = "cannot write attribute " + child_path(object, name);
-        const Handle type = string_type();
-        const hsize_t size = values.size();
-        const Handle space(check(H5Screate_simple(1, &size, nullptr), what), H5Sclose);
-        const Handle attribute(check(H5Acreate2(object, name.c_str(), type.get(), space.get(),
-                                                H5P_DEFAULT, H5P_DEFAULT),
-                                     what),
-                               H5Aclose);
-        std::vector<const char*> texts;
-        for (const auto& value : values) texts.push_back(value.c_str());
-        check_status(H5Awrite(attribute.get(), type.get(), texts.data()), what);
-    }
-
-    /// Scalar numeric attribute.
-    template <typename T>
-    void attribute(hid_t object, const std::string& name, T value) const {
-        const std::string what = "cannot write attribute " + child_path(object, name);
-        const Handle space(check(H5Screate(H5S_SCALAR), what), H5Sclose);
-        const Handle attribute(check(H5Acreate2(object, name.c_str(), H5Types<T>::file(),
-                                                space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                                     what),
-                               H5Aclose);
-        check_status(H5Awrite(attribute.get(), H5Types<T>::memory(), &value), what);
     }
 
     /// Creation properties of a fixed-size dataset of `dims`: chunked and compressed (shuffle
@@ -301,20 +130,9 @@ class Io {
     template <typename T>
     void dataset(hid_t parent, const std::string& name, std::span<const hsize_t> dims,
                  std::span<const T> values, int level) const {
-        const std::string what = "cannot write dataset " + child_path(parent, name);
-        const Handle space(
-            check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), what),
-            H5Sclose);
-        const Handle properties = fixed_layout(dims, level, what);
-        const Handle data(check(H5Dcreate2(parent, name.c_str(), H5Types<T>::file(), space.get(),
-                                           H5P_DEFAULT, properties.get(), H5P_DEFAULT),
-                                what),
-                          H5Dclose);
-        if (!values.empty()) {
-            check_status(H5Dwrite(data.get(), H5Types<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                  values.data()),
-                         what);
-        }
+        const Handle properties =
+            fixed_layout(dims, level, "cannot write dataset " + child_path(parent, name));
+        write_dataset<T>(parent, name, dims, values, properties.get());
     }
 
     /// Fixed-size 1-D numeric dataset.
@@ -322,26 +140,6 @@ class Io {
     void column(hid_t parent, const std::string& name, std::span<const T> values, int level) const {
         const std::array<hsize_t, 1> dims{values.size()};
         dataset<T>(parent, name, dims, values, level);
-    }
-
-    /// Fixed-size 1-D dataset of variable-length UTF-8 strings.
-    void string_column(hid_t parent, const std::string& name,
-                       const std::vector<std::string>& values) const {
-        const std::string what = "cannot write dataset " + child_path(parent, name);
-        const Handle type = string_type();
-        const hsize_t size = values.size();
-        const Handle space(check(H5Screate_simple(1, &size, nullptr), what), H5Sclose);
-        const Handle data(check(H5Dcreate2(parent, name.c_str(), type.get(), space.get(),
-                                           H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                                what),
-                          H5Dclose);
-        std::vector<const char*> texts;
-        for (const auto& value : values) texts.push_back(value.c_str());
-        if (!texts.empty()) {
-            check_status(
-                H5Dwrite(data.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()),
-                what);
-        }
     }
 
     /// Extendible dataset: `rows` × 0 (2-D, rows > 0) or 0 (1-D, rows == 0), growing along
@@ -524,7 +322,7 @@ struct ReplicateState {
     std::array<Handle, kVariableCount> values;
 
     ~ReplicateState() {
-        const Hdf5Lock lock;
+        const hdf5::Lock lock;
         close_handles();
         if (!finished) {
             file->open.erase(replicate);
@@ -566,7 +364,7 @@ struct ReplicateState {
         agent_id =
             io.extendible<std::int32_t>(parent, "agent_id", 0, 0, chunk_agents, kNone, level, 0);
         role = io.extendible<std::int8_t>(parent, "role", 0, 0, chunk_agents, -1, level, 0);
-        io.attribute(role.get(), "names", role_name_list());
+        io.write_attribute(role.get(), "names", role_name_list());
         arm = io.extendible<std::int32_t>(parent, "arm", 0, 0, chunk_agents, kNone, level, 0);
         created_week = io.extendible<std::int32_t>(parent, "created_week", 0, 0, chunk_agents,
                                                    kNone, level, 0);
@@ -615,8 +413,8 @@ struct ReplicateState {
     void write_tie_snapshot(int week, const World& world) {
         const Io& io = file->io;
         const int level = file->options.compression_level;
-        const Handle snapshot = io.group(ties.get(), fmt::format("week_{:04d}", week));
-        io.attribute<std::int32_t>(snapshot.get(), "week", week);
+        const Handle snapshot = io.create_group(ties.get(), fmt::format("week_{:04d}", week));
+        io.write_attribute<std::int32_t>(snapshot.get(), "week", week);
         const std::size_t n = world.tie_count();
         std::vector<std::int8_t> types(n), expertise(n);
         for (std::size_t e = 0; e < n; ++e) {
@@ -641,10 +439,8 @@ struct ReplicateState {
     /// Attaches the "names" attribute to dataset `name` of `parent`.
     void set_names(hid_t parent, const char* name, const std::vector<std::string>& names) const {
         const Io& io = file->io;
-        const Handle data(io.check(H5Dopen2(parent, name, H5P_DEFAULT),
-                                   "cannot open dataset " + Io::child_path(parent, name)),
-                          H5Dclose);
-        io.attribute(data.get(), "names", names);
+        const Handle data = io.open_dataset(parent, name);
+        io.write_attribute(data.get(), "names", names);
     }
 
     /// Writes aggregates/ and patients/. Caller holds the lock.
@@ -652,7 +448,7 @@ struct ReplicateState {
         const Io& io = file->io;
         const int level = file->options.compression_level;
         const auto weeks = static_cast<hsize_t>(file->weeks) + 1;
-        const Handle aggregates_group = io.group(group.get(), "aggregates");
+        const Handle aggregates_group = io.create_group(group.get(), "aggregates");
         std::vector<std::int32_t> week_numbers(weeks);
         for (hsize_t w = 0; w < weeks; ++w) week_numbers[w] = static_cast<std::int32_t>(w);
         io.column<std::int32_t>(aggregates_group.get(), "week", week_numbers, level);
@@ -660,12 +456,13 @@ struct ReplicateState {
         const std::size_t groups = file->arm_names.size() + 1;
         for (std::size_t g = 0; g < groups; ++g) {
             const bool is_arm = g + 1 < groups;
-            const Handle arm_group =
-                io.group(aggregates_group.get(), is_arm ? file->arm_names[g] : kAllPatientsGroup);
+            const Handle arm_group = io.create_group(
+                aggregates_group.get(), is_arm ? file->arm_names[g] : kAllPatientsGroup);
             const hid_t a = arm_group.get();
-            io.attribute<std::int32_t>(a, "arm", is_arm ? static_cast<std::int32_t>(g) : kNone);
-            io.attribute<std::int8_t>(a, "control",
-                                      is_arm && static_cast<int>(g) == file->control_arm ? 1 : 0);
+            io.write_attribute<std::int32_t>(a, "arm",
+                                             is_arm ? static_cast<std::int32_t>(g) : kNone);
+            io.write_attribute<std::int8_t>(
+                a, "control", is_arm && static_cast<int>(g) == file->control_arm ? 1 : 0);
 
             std::vector<std::int32_t> n_patients(weeks);
             std::vector<double> share(weeks);
@@ -705,7 +502,7 @@ struct ReplicateState {
             set_columns(a, "mean_tie_strength", tie_type_name_list());
         }
 
-        const Handle patients = io.group(group.get(), "patients");
+        const Handle patients = io.create_group(group.get(), "patients");
         const hid_t p = patients.get();
         io.column<std::int32_t>(p, "id", patient_id, level);
         io.column<std::int32_t>(p, "arm", patient_arm, level);
@@ -714,20 +511,16 @@ struct ReplicateState {
         io.column<double>(p, "final_distress", patient_final_distress, level);
         if (file->options.middle_week >= 0) {
             io.column<double>(p, "mid_distress", patient_middle_distress, level);
-            const Handle data(io.check(H5Dopen2(p, "mid_distress", H5P_DEFAULT),
-                                       "cannot open dataset " + Io::child_path(p, "mid_distress")),
-                              H5Dclose);
-            io.attribute<std::int32_t>(data.get(), "week", file->options.middle_week);
+            const Handle data = io.open_dataset(p, "mid_distress");
+            io.write_attribute<std::int32_t>(data.get(), "week", file->options.middle_week);
         }
     }
 
     void set_columns(hid_t parent, const std::string& name,
                      const std::vector<std::string>& columns) const {
         const Io& io = file->io;
-        const Handle data(io.check(H5Dopen2(parent, name.c_str(), H5P_DEFAULT),
-                                   "cannot open dataset " + Io::child_path(parent, name)),
-                          H5Dclose);
-        io.attribute(data.get(), "columns", columns);
+        const Handle data = io.open_dataset(parent, name);
+        io.write_attribute(data.get(), "columns", columns);
     }
 };
 
@@ -798,13 +591,11 @@ void write_complete(const detail::TrialFile& file, bool complete) {
     const hid_t root = file.file.get();
     const std::int8_t value = complete ? 1 : 0;
     if (H5Aexists(root, "complete") > 0) {
-        const Handle attribute(
-            io.check(H5Aopen(root, "complete", H5P_DEFAULT), "cannot open attribute /complete"),
-            H5Aclose);
+        const Handle attribute = io.open_attribute(root, "complete");
         io.check_status(H5Awrite(attribute.get(), H5T_NATIVE_INT8, &value),
                         "cannot write attribute /complete");
     } else {
-        io.attribute<std::int8_t>(root, "complete", value);
+        io.write_attribute<std::int8_t>(root, "complete", value);
     }
 }
 
@@ -838,7 +629,7 @@ Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& p
                                  RecordingOptions options)
     : file_(prepare_trial_file(std::move(path), provenance, std::move(options))) {
     detail::TrialFile& file = *file_;
-    const Hdf5Lock lock;
+    const hdf5::Lock lock;
     const Io& io = file.io;
     try {
         file.file = Handle(
@@ -846,38 +637,38 @@ Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& p
                      fmt::format("cannot create temporary file '{}'", file.temporary.string())),
             H5Fclose);
         const hid_t root = file.file.get();
-        io.attribute(root, "format", std::string("kindred-trial"));
-        io.attribute<std::int32_t>(root, "format_version", kFormatVersion);
-        io.attribute(root, "kindred_version", provenance.kindred_version);
-        io.attribute(root, "scenario_name", provenance.scenario_name);
-        io.attribute(root, "scenario_path", provenance.scenario_path);
-        io.attribute(root, "scenario_text", provenance.scenario_text);
-        io.attribute(root, "overrides", join_lines(provenance.overrides));
-        io.attribute<std::uint64_t>(root, "seed", provenance.seed);
-        io.attribute<std::int32_t>(root, "weeks", provenance.weeks);
-        io.attribute<std::int32_t>(root, "replicates", provenance.replicates);
-        io.attribute(root, "created", utc_timestamp());
-        io.attribute<std::int8_t>(root, "complete", 0);
+        io.write_attribute(root, "format", std::string("kindred-trial"));
+        io.write_attribute<std::int32_t>(root, "format_version", kFormatVersion);
+        io.write_attribute(root, "kindred_version", provenance.kindred_version);
+        io.write_attribute(root, "scenario_name", provenance.scenario_name);
+        io.write_attribute(root, "scenario_path", provenance.scenario_path);
+        io.write_attribute(root, "scenario_text", provenance.scenario_text);
+        io.write_attribute(root, "overrides", join_lines(provenance.overrides));
+        io.write_attribute<std::uint64_t>(root, "seed", provenance.seed);
+        io.write_attribute<std::int32_t>(root, "weeks", provenance.weeks);
+        io.write_attribute<std::int32_t>(root, "replicates", provenance.replicates);
+        io.write_attribute(root, "created", hdf5::utc_timestamp());
+        io.write_attribute<std::int8_t>(root, "complete", 0);
 
-        const Handle parameters = io.group(root, "parameters");
+        const Handle parameters = io.create_group(root, "parameters");
         for (const ParameterInfo& info : parameter_table()) {
             const double value = info.get(provenance.params);
             if (info.integer) {
-                io.attribute<std::int64_t>(parameters.get(), std::string(info.name),
-                                           static_cast<std::int64_t>(std::llround(value)));
+                io.write_attribute<std::int64_t>(parameters.get(), std::string(info.name),
+                                                 static_cast<std::int64_t>(std::llround(value)));
             } else {
-                io.attribute<double>(parameters.get(), std::string(info.name), value);
+                io.write_attribute<double>(parameters.get(), std::string(info.name), value);
             }
         }
 
-        const Handle arms = io.group(root, "arms");
-        io.string_column(arms.get(), "name", provenance.arm_names);
+        const Handle arms = io.create_group(root, "arms");
+        io.write_strings(arms.get(), "name", provenance.arm_names);
         std::vector<std::int8_t> control(provenance.arm_names.size(), 0);
         if (provenance.control_arm != kNone) {
             control[static_cast<std::size_t>(provenance.control_arm)] = 1;
         }
         io.column<std::int8_t>(arms.get(), "control", control, 0);
-        const Handle enrolments = io.group(arms.get(), "enrolments");
+        const Handle enrolments = io.create_group(arms.get(), "enrolments");
         std::vector<std::int32_t> enrolment_arm, start_week, end_week;
         std::vector<std::string> program;
         for (const auto& enrolment : provenance.enrolments) {
@@ -887,14 +678,14 @@ Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& p
             end_week.push_back(enrolment.end_week);
         }
         io.column<std::int32_t>(enrolments.get(), "arm", enrolment_arm, 0);
-        io.string_column(enrolments.get(), "program", program);
+        io.write_strings(enrolments.get(), "program", program);
         io.column<std::int32_t>(enrolments.get(), "start_week", start_week, 0);
         io.column<std::int32_t>(enrolments.get(), "end_week", end_week, 0);
         std::vector<std::string> digests;
         for (const auto& enrolment : provenance.enrolments) {
             digests.push_back(enrolment.model_digest);
         }
-        io.string_column(enrolments.get(), "model_digest", digests);
+        io.write_strings(enrolments.get(), "model_digest", digests);
     } catch (...) {
         file.abandon();
         throw;
@@ -915,7 +706,7 @@ Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& p
                         "'{}': {}",
                         file.path.string(), file.temporary.string(), error.message()));
     }
-    const Hdf5Lock lock;
+    const hdf5::Lock lock;
     const Io& io = file.io;
     try {
         file.file = Handle(
@@ -952,7 +743,7 @@ const std::set<int>& Hdf5TrialWriter::recorded_before() const { return file_->re
 
 std::set<int> Hdf5TrialWriter::finish_incomplete() {
     detail::TrialFile& file = *file_;
-    const Hdf5Lock lock;
+    const hdf5::Lock lock;
     file.require_open("finish_incomplete()");
     if (!file.open.empty()) {
         throw std::logic_error(fmt::format(
@@ -976,7 +767,7 @@ std::set<int> Hdf5TrialWriter::finish_incomplete() {
 
 Hdf5TrialWriter::~Hdf5TrialWriter() {
     if (!file_ || file_->finished) return;
-    const Hdf5Lock lock;
+    const hdf5::Lock lock;
     file_->abandon();
 }
 
@@ -986,7 +777,7 @@ const std::filesystem::path& Hdf5TrialWriter::temporary_path() const { return fi
 
 ReplicateRecorder Hdf5TrialWriter::begin_replicate(int replicate, std::uint64_t seed) {
     detail::TrialFile& file = *file_;
-    const Hdf5Lock lock;
+    const hdf5::Lock lock;
     file.require_open("begin_replicate()");
     if (replicate < 0) {
         throw std::invalid_argument(fmt::format("begin_replicate: replicate {} < 0", replicate));
@@ -1005,19 +796,19 @@ ReplicateRecorder Hdf5TrialWriter::begin_replicate(int replicate, std::uint64_t 
     state->aggregates.reserve(static_cast<std::size_t>(file.weeks) + 1);
 
     const Io& io = file.io;
-    state->group = io.group(file.file.get(), fmt::format("replicate_{:03d}", replicate));
-    io.attribute<std::int32_t>(state->group.get(), "replicate", replicate);
-    io.attribute<std::uint64_t>(state->group.get(), "seed", seed);
-    state->ties = io.group(state->group.get(), "ties");
+    state->group = io.create_group(file.file.get(), fmt::format("replicate_{:03d}", replicate));
+    io.write_attribute<std::int32_t>(state->group.get(), "replicate", replicate);
+    io.write_attribute<std::uint64_t>(state->group.get(), "seed", seed);
+    state->ties = io.create_group(state->group.get(), "ties");
     if (file.options.trajectories) {
         state->trajectory_weeks = trajectory_weeks(file.weeks, file.options.every_weeks);
-        state->trajectories = io.group(state->group.get(), "trajectories");
+        state->trajectories = io.create_group(state->group.get(), "trajectories");
         const hid_t t = state->trajectories.get();
-        io.attribute<std::int32_t>(t, "every_weeks", file.options.every_weeks);
-        io.attribute<double>(t, "agent_fraction", file.options.agent_fraction);
+        io.write_attribute<std::int32_t>(t, "every_weeks", file.options.every_weeks);
+        io.write_attribute<double>(t, "agent_fraction", file.options.agent_fraction);
         std::vector<std::string> roles;
         for (Role role : file.options.roles) roles.emplace_back(to_string(role));
-        io.attribute(t, "roles", roles.empty() ? role_name_list() : roles);
+        io.write_attribute(t, "roles", roles.empty() ? role_name_list() : roles);
         io.column<std::int32_t>(t, "week", state->trajectory_weeks, 0);
     }
     return ReplicateRecorder(std::move(state));
@@ -1025,7 +816,7 @@ ReplicateRecorder Hdf5TrialWriter::begin_replicate(int replicate, std::uint64_t 
 
 void Hdf5TrialWriter::finish() {
     detail::TrialFile& file = *file_;
-    const Hdf5Lock lock;
+    const hdf5::Lock lock;
     file.require_open("finish()");
     const auto describe = [](const std::set<int>& replicates) {
         std::string text;
@@ -1111,7 +902,7 @@ void ReplicateRecorder::record(int week, const World& world, const Flows& flows)
     const bool snapshot = std::binary_search(snapshots.begin(), snapshots.end(), week);
 
     {
-        const Hdf5Lock lock;
+        const hdf5::Lock lock;
         file.require_open("record()");
         state.failed = true;
         if (trajectory_row) state.write_trajectory_row(world, rows, first_new);
@@ -1154,10 +945,10 @@ void ReplicateRecorder::write_counterfactual(const CounterfactualTable& table) {
     for (std::size_t k = 0; k < effect.size(); ++k) {
         effect[k] = table.distress_with[k] - table.distress_without[k];
     }
-    const Hdf5Lock lock;
+    const hdf5::Lock lock;
     file.require_open("ReplicateRecorder::write_counterfactual()");
     const Io& io = file.io;
-    const Handle group = io.group(state.group.get(), "counterfactual");
+    const Handle group = io.create_group(state.group.get(), "counterfactual");
     const int level = file.options.compression_level;
     io.column<std::int32_t>(group.get(), "week", table.weeks, level);
     io.column<std::int32_t>(group.get(), "patient_id", table.patient, level);
@@ -1166,9 +957,9 @@ void ReplicateRecorder::write_counterfactual(const CounterfactualTable& table) {
     io.dataset<double>(group.get(), "distress_with", dims, table.distress_with, level);
     io.dataset<double>(group.get(), "distress_without", dims, table.distress_without, level);
     io.dataset<double>(group.get(), "individual_effect", dims, effect, level);
-    io.attribute(group.get(), "description",
-                 std::string("distress with the programs minus distress in the paired run "
-                             "without any program (same world, same random numbers)"));
+    io.write_attribute(group.get(), "description",
+                       std::string("distress with the programs minus distress in the paired run "
+                                   "without any program (same world, same random numbers)"));
 }
 
 void ReplicateRecorder::finish() {
@@ -1181,7 +972,7 @@ void ReplicateRecorder::finish() {
                 ? "twice"
                 : fmt::format("after weeks 0 … {} of 0 … {}", state.next_week - 1, file.weeks)));
     }
-    const Hdf5Lock lock;
+    const hdf5::Lock lock;
     file.require_open("ReplicateRecorder::finish()");
     state.failed = true;
     state.write_summary_groups();

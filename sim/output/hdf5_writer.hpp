@@ -21,10 +21,10 @@
 //   writer.finish();  // renames results/trial.h5.tmp-<pid> to results/trial.h5
 // @endcode
 //
-// Thread safety: every HDF5 call of this module runs under one process-wide mutex, so
-// recorders of different replicates may record from different threads at the same time (the
-// summary statistics are computed outside the lock). One recorder or writer object must not
-// be used from two threads at once.
+// Thread safety: every HDF5 call of this module runs under the process-wide HDF5 mutex
+// (hdf5/common.hpp; the sweep file takes the same one), so recorders of different replicates
+// may record from different threads at the same time (the summary statistics are computed
+// outside the lock). One recorder or writer object must not be used from two threads at once.
 #pragma once
 
 #include <cstdint>

@@ -19,16 +19,15 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <ctime>
 #include <limits>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
 
+#include "hdf5/common.hpp"
 #include "trial/trial.hpp"
 
 namespace kindred::sweep {
@@ -38,116 +37,12 @@ constexpr const char* kFormat = "kindred-sweep";
 constexpr std::int32_t kFormatVersion = 1;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::recursive_mutex& hdf5_mutex() {
-    static std::recursive_mutex mutex;
-    return mutex;
-}
-
-/// Holds the module's HDF5 lock and silences HDF5's automatic error printing.
-class Hdf5Lock {
-  public:
-    Hdf5Lock() : lock_(hdf5_mutex()) {
-        H5Eget_auto2(H5E_DEFAULT, &saved_function_, &saved_data_);
-        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    }
-    ~Hdf5Lock() { H5Eset_auto2(H5E_DEFAULT, saved_function_, saved_data_); }
-    Hdf5Lock(const Hdf5Lock&) = delete;
-    Hdf5Lock& operator=(const Hdf5Lock&) = delete;
-
-  private:
-    std::lock_guard<std::recursive_mutex> lock_;
-    H5E_auto2_t saved_function_ = nullptr;
-    void* saved_data_ = nullptr;
-};
-
-/// Owns one HDF5 identifier.
-class Handle {
-  public:
-    using Closer = herr_t (*)(hid_t);
-    Handle() = default;
-    Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-    Handle(Handle&& other) noexcept
-        : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
-    Handle& operator=(Handle&& other) noexcept {
-        if (this != &other) {
-            reset();
-            id_ = std::exchange(other.id_, H5I_INVALID_HID);
-            closer_ = other.closer_;
-        }
-        return *this;
-    }
-    ~Handle() { reset(); }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    hid_t get() const { return id_; }
-    herr_t reset() {
-        herr_t status = 0;
-        if (id_ >= 0 && closer_ != nullptr) status = closer_(id_);
-        id_ = H5I_INVALID_HID;
-        return status;
-    }
-
-  private:
-    hid_t id_ = H5I_INVALID_HID;
-    Closer closer_ = nullptr;
-};
-
-template <typename T>
-struct H5Types;
-template <>
-struct H5Types<double> {
-    static hid_t memory() { return H5T_NATIVE_DOUBLE; }
-    static hid_t file() { return H5T_IEEE_F64LE; }
-};
-template <>
-struct H5Types<std::int8_t> {
-    static hid_t memory() { return H5T_NATIVE_INT8; }
-    static hid_t file() { return H5T_STD_I8LE; }
-};
-template <>
-struct H5Types<std::int32_t> {
-    static hid_t memory() { return H5T_NATIVE_INT32; }
-    static hid_t file() { return H5T_STD_I32LE; }
-};
-template <>
-struct H5Types<std::int64_t> {
-    static hid_t memory() { return H5T_NATIVE_INT64; }
-    static hid_t file() { return H5T_STD_I64LE; }
-};
-template <>
-struct H5Types<std::uint64_t> {
-    static hid_t memory() { return H5T_NATIVE_UINT64; }
-    static hid_t file() { return H5T_STD_U64LE; }
-};
-
-herr_t collect_error(unsigned /*position*/, const H5E_error2_t* error, void* messages) {
-    if (error->desc != nullptr && error->desc[0] != '\0') {
-        static_cast<std::vector<std::string>*>(messages)->emplace_back(error->desc);
-    }
-    return 0;
-}
-
-std::string hdf5_error_detail() {
-    std::vector<std::string> messages;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &messages);
-    H5Eclear2(H5E_DEFAULT);
-    if (messages.empty()) return {};
-    if (messages.size() == 1) return messages.front();
-    return messages.front() + " (" + messages.back() + ")";
-}
-
-std::string utc_timestamp() {
-    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm utc{};
-    gmtime_r(&now, &utc);
-    std::array<char, 32> text{};
-    std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text.data();
-}
+using hdf5::H5Types;
+using hdf5::Handle;
 
 /// Checked HDF5 operations on one file; failures throw RuntimeFailure naming the file.
-/// Callers hold the Hdf5Lock.
-class Io {
+/// Callers hold the HDF5 lock.
+class Io : public hdf5::Checked {
   public:
     Io() = default;
     Io(std::string label, bool writing) : label_(std::move(label)), writing_(writing) {}
@@ -159,8 +54,8 @@ class Io {
         return io;
     }
 
-    [[noreturn]] void fail(const std::string& what) const {
-        const std::string detail = hdf5_error_detail();
+    [[noreturn]] void fail(const std::string& what) const override {
+        const std::string detail = hdf5::error_detail();
         if (!input_path_.empty()) {
             throw InputError(
                 fmt::format("{}: expected a readable kindred sweep file, found a damaged one: {}{}",
@@ -170,69 +65,16 @@ class Io {
                                          writing_ ? "write" : "read", label_, what,
                                          detail.empty() ? "" : ": " + detail));
     }
-    hid_t check(hid_t id, const std::string& what) const {
-        if (id < 0) fail(what);
-        return id;
-    }
-    void check_status(herr_t status, const std::string& what) const {
-        if (status < 0) fail(what);
-    }
     const std::string& label() const { return label_; }
 
     // ---- writing ----
 
+    /// A group that does not record modification times.
     Handle group(hid_t parent, const std::string& name) const {
         const Handle properties(check(H5Pcreate(H5P_GROUP_CREATE), "cannot create " + name),
                                 H5Pclose);
         check_status(H5Pset_obj_track_times(properties.get(), 0), "cannot create " + name);
-        return {check(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, properties.get(), H5P_DEFAULT),
-                      "cannot create group " + name),
-                H5Gclose};
-    }
-
-    Handle string_type() const {
-        Handle type(check(H5Tcopy(H5T_C_S1), "cannot create a string type"), H5Tclose);
-        check_status(H5Tset_size(type.get(), H5T_VARIABLE), "cannot create a string type");
-        check_status(H5Tset_cset(type.get(), H5T_CSET_UTF8), "cannot create a string type");
-        return type;
-    }
-
-    void attribute(hid_t object, const std::string& name, const std::string& value) const {
-        const std::string what = "cannot write attribute " + name;
-        const Handle type = string_type();
-        const Handle space(check(H5Screate(H5S_SCALAR), what), H5Sclose);
-        const Handle attribute(check(H5Acreate2(object, name.c_str(), type.get(), space.get(),
-                                                H5P_DEFAULT, H5P_DEFAULT),
-                                     what),
-                               H5Aclose);
-        const char* text = value.c_str();
-        check_status(H5Awrite(attribute.get(), type.get(), &text), what);
-    }
-
-    void attribute(hid_t object, const std::string& name,
-                   const std::vector<std::string>& values) const {
-        const std::string what = "cannot write attribute " + name;
-        const Handle type = string_type();
-        const hsize_t count = values.size();
-        const Handle space(check(H5Screate_simple(1, &count, nullptr), what), H5Sclose);
-        const Handle attribute(check(H5Acreate2(object, name.c_str(), type.get(), space.get(),
-                                                H5P_DEFAULT, H5P_DEFAULT),
-                                     what),
-                               H5Aclose);
-        std::vector<const char*> texts;
-        for (const std::string& value : values) texts.push_back(value.c_str());
-        check_status(H5Awrite(attribute.get(), type.get(), texts.data()), what);
-    }
-
-    template <typename T>
-    void attribute(hid_t object, const std::string& name, T value) const {
-        const std::string what = "cannot write attribute " + name;
-        const Handle space(check(H5Screate(H5S_SCALAR), what), H5Sclose);
-        const Handle attribute(check(H5Acreate2(object, name.c_str(), H5Types<T>::file(),
-                                                space.get(), H5P_DEFAULT, H5P_DEFAULT),
-                                     what),
-                               H5Aclose);
-        check_status(H5Awrite(attribute.get(), H5Types<T>::memory(), &value), what);
+        return create_group(parent, name, properties.get());
     }
 
     /// A contiguous dataset allocated in full at creation and filled with `fill`; `data`
@@ -241,46 +83,21 @@ class Io {
     Handle dataset(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims, T fill,
                    const std::vector<T>& data = {}) const {
         const std::string what = "cannot write dataset " + name;
-        const Handle space(
-            check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), what),
-            H5Sclose);
         const Handle properties(check(H5Pcreate(H5P_DATASET_CREATE), what), H5Pclose);
         check_status(H5Pset_layout(properties.get(), H5D_CONTIGUOUS), what);
         check_status(H5Pset_alloc_time(properties.get(), H5D_ALLOC_TIME_EARLY), what);
         check_status(H5Pset_fill_time(properties.get(), H5D_FILL_TIME_ALLOC), what);
         check_status(H5Pset_fill_value(properties.get(), H5Types<T>::memory(), &fill), what);
         check_status(H5Pset_obj_track_times(properties.get(), 0), what);
-        Handle dataset(check(H5Dcreate2(parent, name.c_str(), H5Types<T>::file(), space.get(),
-                                        H5P_DEFAULT, properties.get(), H5P_DEFAULT),
-                             what),
-                       H5Dclose);
-        if (!data.empty()) {
-            check_status(H5Dwrite(dataset.get(), H5Types<T>::memory(), H5S_ALL, H5S_ALL,
-                                  H5P_DEFAULT, data.data()),
-                         what);
-        }
-        return dataset;
+        return write_dataset<T>(parent, name, dims, data, properties.get());
     }
 
     void strings(hid_t parent, const std::string& name,
                  const std::vector<std::string>& values) const {
         const std::string what = "cannot write dataset " + name;
-        const Handle type = string_type();
-        const hsize_t count = values.size();
-        const Handle space(check(H5Screate_simple(1, &count, nullptr), what), H5Sclose);
         const Handle properties(check(H5Pcreate(H5P_DATASET_CREATE), what), H5Pclose);
         check_status(H5Pset_obj_track_times(properties.get(), 0), what);
-        const Handle dataset(check(H5Dcreate2(parent, name.c_str(), type.get(), space.get(),
-                                              H5P_DEFAULT, properties.get(), H5P_DEFAULT),
-                                   what),
-                             H5Dclose);
-        std::vector<const char*> texts;
-        for (const std::string& value : values) texts.push_back(value.c_str());
-        if (!texts.empty()) {
-            check_status(
-                H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()),
-                what);
-        }
+        write_strings(parent, name, values, properties.get());
     }
 
     // ---- reading ----
@@ -289,37 +106,20 @@ class Io {
         return H5Lexists(parent, name.c_str(), H5P_DEFAULT) > 0;
     }
 
-    Handle open_attribute(hid_t object, const std::string& name) const {
-        return {check(H5Aopen(object, name.c_str(), H5P_DEFAULT), "cannot open attribute " + name),
-                H5Aclose};
-    }
-
     std::string read_string_attribute(hid_t object, const std::string& name) const {
         const Handle attribute = open_attribute(object, name);
         const Handle type = string_type();
         char* text = nullptr;
         check_status(H5Aread(attribute.get(), type.get(), &text), "cannot read attribute " + name);
-        std::string value = text != nullptr ? text : "";
-        H5free_memory(text);
-        return value;
+        return hdf5::take_strings({&text, 1}).front();
     }
 
     std::vector<std::string> read_strings_attribute(hid_t object, const std::string& name) const {
         const Handle attribute = open_attribute(object, name);
         const Handle space(check(H5Aget_space(attribute.get()), "cannot read " + name), H5Sclose);
-        const auto count = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
-        std::vector<char*> texts(count, nullptr);
-        const Handle type = string_type();
-        if (count > 0) {
-            check_status(H5Aread(attribute.get(), type.get(), texts.data()),
-                         "cannot read attribute " + name);
-        }
-        std::vector<std::string> values;
-        for (char* text : texts) {
-            values.emplace_back(text != nullptr ? text : "");
-            H5free_memory(text);
-        }
-        return values;
+        return read_texts(
+            space.get(), "cannot read attribute " + name,
+            [&](hid_t type, void* buffer) { return H5Aread(attribute.get(), type, buffer); });
     }
 
     template <typename T>
@@ -334,47 +134,35 @@ class Io {
     template <typename T>
     std::vector<T> read_dataset(hid_t parent, const std::string& name,
                                 std::vector<hsize_t>* dims_out = nullptr) const {
-        const Handle dataset(
-            check(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "cannot open dataset " + name),
-            H5Dclose);
+        const Handle dataset = open_dataset(parent, name);
         const Handle space(check(H5Dget_space(dataset.get()), "cannot read " + name), H5Sclose);
-        const int rank = H5Sget_simple_extent_ndims(space.get());
-        std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
-        H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+        const std::vector<hsize_t> dims = hdf5::extent(space.get());
         std::size_t count = 1;
-        for (hsize_t extent : dims) count *= static_cast<std::size_t>(extent);
-        std::vector<T> values(count);
-        if (count > 0) {
-            check_status(H5Dread(dataset.get(), H5Types<T>::memory(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                 values.data()),
-                         "cannot read dataset " + name);
-        }
+        for (hsize_t length : dims) count *= static_cast<std::size_t>(length);
         if (dims_out != nullptr) *dims_out = dims;
-        return values;
+        return read_values<T>(dataset.get(), count, "cannot read dataset " + name);
     }
 
     std::vector<std::string> read_strings(hid_t parent, const std::string& name) const {
-        const Handle dataset(
-            check(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "cannot open dataset " + name),
-            H5Dclose);
+        const Handle dataset = open_dataset(parent, name);
         const Handle space(check(H5Dget_space(dataset.get()), "cannot read " + name), H5Sclose);
-        const auto count = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
-        std::vector<char*> texts(count, nullptr);
-        const Handle type = string_type();
-        if (count > 0) {
-            check_status(
-                H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()),
-                "cannot read dataset " + name);
-        }
-        std::vector<std::string> values;
-        for (char* text : texts) {
-            values.emplace_back(text != nullptr ? text : "");
-            H5free_memory(text);
-        }
-        return values;
+        return read_texts(
+            space.get(), "cannot read dataset " + name, [&](hid_t type, void* buffer) {
+                return H5Dread(dataset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
+            });
     }
 
   private:
+    /// Variable-length strings, as many as `space` holds, by `read(memory type, buffer)`.
+    template <typename Read>
+    std::vector<std::string> read_texts(hid_t space, const std::string& what, Read read) const {
+        const auto count = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
+        std::vector<char*> texts(count, nullptr);
+        const Handle type = string_type();
+        if (count > 0) check_status(read(type.get(), texts.data()), what);
+        return hdf5::take_strings(texts);
+    }
+
     std::string label_;
     bool writing_ = false;
     std::string input_path_;  ///< set by for_input
@@ -610,7 +398,7 @@ SweepFile::SweepFile(std::unique_ptr<detail::OpenSweepFile> file) : file_(std::m
 
 SweepFile::~SweepFile() {
     if (!file_) return;
-    const Hdf5Lock lock;
+    const hdf5::Lock lock;
     file_->outcome_datasets.clear();
     file_->done.reset();
     file_->file.reset();
@@ -642,7 +430,7 @@ std::unique_ptr<SweepFile> SweepFile::create(const std::filesystem::path& path,
     const auto points = static_cast<hsize_t>(header.points);
     const auto variables = static_cast<hsize_t>(header.variables.size());
     {
-        const Hdf5Lock lock;
+        const hdf5::Lock lock;
         try {
             const Handle access = file_access_properties(io);
             const Handle file(
@@ -650,36 +438,36 @@ std::unique_ptr<SweepFile> SweepFile::create(const std::filesystem::path& path,
                          fmt::format("cannot create '{}'", temporary.string())),
                 H5Fclose);
             const hid_t root = file.get();
-            io.attribute(root, "format", std::string(kFormat));
-            io.attribute<std::int32_t>(root, "format_version", kFormatVersion);
-            io.attribute(root, "kindred_version", header.kindred_version);
-            io.attribute(root, "scenario_name", header.scenario_name);
-            io.attribute(root, "scenario_path", header.scenario_path);
-            io.attribute(root, "scenario_text", header.scenario_text);
-            io.attribute(root, "overrides", header.overrides);
-            io.attribute(root, "sweep_definition", header.sweep_definition);
-            io.attribute(root, "digest", header.digest);
-            io.attribute(root, "design", header.design);
-            io.attribute<std::int64_t>(root, "design_size", header.design_size);
-            io.attribute<std::int8_t>(root, "second_order", header.second_order ? 1 : 0);
-            io.attribute<std::int8_t>(root, "common_random_numbers",
-                                      header.common_random_numbers ? 1 : 0);
-            io.attribute<std::uint64_t>(root, "seed", header.seed);
-            io.attribute<std::int32_t>(root, "weeks", header.weeks);
-            io.attribute<std::int64_t>(root, "points", header.points);
-            io.attribute<std::int32_t>(root, "replicates", header.replicates);
-            io.attribute<std::int64_t>(root, "runs_total", header.runs_total);
-            io.attribute<std::int32_t>(root, "shard_index", header.shard.index);
-            io.attribute<std::int32_t>(root, "shard_count", header.shard.count);
-            io.attribute<std::int64_t>(root, "runs_in_file", header.rows());
-            io.attribute<std::int8_t>(root, "trajectories", header.trajectories ? 1 : 0);
-            io.attribute<std::int8_t>(root, "complete", 0);
-            io.attribute(root, "created", utc_timestamp());
+            io.write_attribute(root, "format", std::string(kFormat));
+            io.write_attribute<std::int32_t>(root, "format_version", kFormatVersion);
+            io.write_attribute(root, "kindred_version", header.kindred_version);
+            io.write_attribute(root, "scenario_name", header.scenario_name);
+            io.write_attribute(root, "scenario_path", header.scenario_path);
+            io.write_attribute(root, "scenario_text", header.scenario_text);
+            io.write_attribute(root, "overrides", header.overrides);
+            io.write_attribute(root, "sweep_definition", header.sweep_definition);
+            io.write_attribute(root, "digest", header.digest);
+            io.write_attribute(root, "design", header.design);
+            io.write_attribute<std::int64_t>(root, "design_size", header.design_size);
+            io.write_attribute<std::int8_t>(root, "second_order", header.second_order ? 1 : 0);
+            io.write_attribute<std::int8_t>(root, "common_random_numbers",
+                                            header.common_random_numbers ? 1 : 0);
+            io.write_attribute<std::uint64_t>(root, "seed", header.seed);
+            io.write_attribute<std::int32_t>(root, "weeks", header.weeks);
+            io.write_attribute<std::int64_t>(root, "points", header.points);
+            io.write_attribute<std::int32_t>(root, "replicates", header.replicates);
+            io.write_attribute<std::int64_t>(root, "runs_total", header.runs_total);
+            io.write_attribute<std::int32_t>(root, "shard_index", header.shard.index);
+            io.write_attribute<std::int32_t>(root, "shard_count", header.shard.count);
+            io.write_attribute<std::int64_t>(root, "runs_in_file", header.rows());
+            io.write_attribute<std::int8_t>(root, "trajectories", header.trajectories ? 1 : 0);
+            io.write_attribute<std::int8_t>(root, "complete", 0);
+            io.write_attribute(root, "created", hdf5::utc_timestamp());
             io.dataset<std::int32_t>(root, "outcome_weeks", {header.outcome_weeks.size()}, 0,
                                      header.outcome_weeks);
 
             const Handle design = io.group(root, "design");
-            io.attribute(design.get(), "variables", header.variables);
+            io.write_attribute(design.get(), "variables", header.variables);
             io.strings(design.get(), "variables", header.variables);
             io.strings(design.get(), "kind", header.variable_kinds);
             io.dataset<double>(design.get(), "values", {points, variables}, kNaN, header.values);
@@ -693,7 +481,8 @@ std::unique_ptr<SweepFile> SweepFile::create(const std::filesystem::path& path,
                                          header.saltelli_base);
                 const Handle block = io.dataset<std::int8_t>(saltelli.get(), "block", {points}, -1,
                                                              header.saltelli_block);
-                io.attribute(block.get(), "names", std::vector<std::string>{"A", "B", "AB", "BA"});
+                io.write_attribute(block.get(), "names",
+                                   std::vector<std::string>{"A", "B", "AB", "BA"});
                 io.dataset<std::int32_t>(saltelli.get(), "column", {points}, -1,
                                          header.saltelli_column);
             }
@@ -728,16 +517,16 @@ std::unique_ptr<SweepFile> SweepFile::create(const std::filesystem::path& path,
             io.dataset<std::uint64_t>(runs.get(), "seed", {rows}, 0, seed);
             const Handle values_set =
                 io.dataset<double>(runs.get(), "values", {rows, variables}, kNaN, values);
-            io.attribute(values_set.get(), "columns", header.variables);
+            io.write_attribute(values_set.get(), "columns", header.variables);
             std::optional<Handle> trajectories;
             if (header.trajectories) trajectories.emplace(io.group(runs.get(), "trajectories"));
             for (const OutcomeField& field : layout.fields) {
                 std::vector<hsize_t> dims = {rows};
                 for (std::size_t extent : field.shape) dims.push_back(extent);
                 const Handle dataset = io.dataset<double>(runs.get(), field.name, dims, kNaN);
-                io.attribute(dataset.get(), "meaning", field.meaning);
+                io.write_attribute(dataset.get(), "meaning", field.meaning);
                 if (field.shape.size() == 3) {
-                    io.attribute(
+                    io.write_attribute(
                         dataset.get(), "columns",
                         std::vector<std::string>{"professional", "peer", "friend", "family"});
                 }
@@ -777,9 +566,9 @@ std::unique_ptr<SweepFile> SweepFile::open(const std::filesystem::path& path, bo
     if (!std::filesystem::is_regular_file(path, ec)) {
         throw InputError(fmt::format("{}: no such sweep file", path.string()));
     }
-    const Hdf5Lock lock;
+    const hdf5::Lock lock;
     if (H5Fis_hdf5(path.c_str()) <= 0) {
-        hdf5_error_detail();
+        hdf5::error_detail();
         throw InputError(
             fmt::format("{}: not an HDF5 file (expected a kindred sweep file)", path.string()));
     }
@@ -884,29 +673,20 @@ std::unique_ptr<SweepFile> SweepFile::open(const std::filesystem::path& path, bo
 }
 
 std::vector<double> SweepFile::read_outcome_field(std::size_t f) const {
-    const Hdf5Lock lock;
+    const hdf5::Lock lock;
     const Io& io = file_->io;
     const hid_t dataset = file_->outcome_datasets.at(f).get();
-    std::vector<double> values(static_cast<std::size_t>(file_->header.rows()) *
-                               file_->layout.field_size(f));
-    if (!values.empty()) {
-        io.check_status(
-            H5Dread(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-            "cannot read /runs/" + file_->layout.fields[f].name);
-    }
-    return values;
+    return io.read_values<double>(
+        dataset, static_cast<std::size_t>(file_->header.rows()) * file_->layout.field_size(f),
+        "cannot read /runs/" + file_->layout.fields[f].name);
 }
 
 std::vector<std::int8_t> SweepFile::done() const {
-    const Hdf5Lock lock;
+    const hdf5::Lock lock;
     const Io& io = file_->io;
-    std::vector<std::int8_t> flags(static_cast<std::size_t>(file_->header.rows()), 0);
-    if (!flags.empty()) {
-        io.check_status(H5Dread(file_->done.get(), H5T_NATIVE_INT8, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                flags.data()),
-                        "cannot read /runs/done");
-    }
-    return flags;
+    return io.read_values<std::int8_t>(file_->done.get(),
+                                       static_cast<std::size_t>(file_->header.rows()),
+                                       "cannot read /runs/done");
 }
 
 std::vector<std::int64_t> SweepFile::missing_runs() const {
@@ -932,7 +712,7 @@ void SweepFile::write_run(std::int64_t run_id, std::span<const double> outcomes)
             fmt::format("write_run: {} values, expected {}", outcomes.size(), state.layout.size));
     }
     const auto started = std::chrono::steady_clock::now();
-    const Hdf5Lock lock;
+    const hdf5::Lock lock;
     const Io& io = state.io;
     const auto row = static_cast<hsize_t>(header.shard.row_of_run(run_id));
     for (std::size_t f = 0; f < state.layout.fields.size(); ++f) {
@@ -984,7 +764,7 @@ void SweepFile::set_complete() {
         throw std::logic_error(fmt::format("set_complete: {} runs of '{}' are not done", missing,
                                            state.path.string()));
     }
-    const Hdf5Lock lock;
+    const hdf5::Lock lock;
     const Io& io = state.io;
     const Handle attribute = io.open_attribute(state.file.get(), "complete");
     const std::int8_t one = 1;

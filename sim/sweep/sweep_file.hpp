@@ -13,8 +13,9 @@
 //   file->set_complete();
 // @endcode
 //
-// Thread safety: every HDF5 call of this module runs under one process-wide mutex;
-// write_run may be called from several threads.
+// Thread safety: every HDF5 call of this module runs under the process-wide HDF5 mutex
+// (hdf5/common.hpp; the trial file writer takes the same one); write_run may be called from
+// several threads.
 #pragma once
 
 #include <cstdint>

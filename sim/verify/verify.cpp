@@ -20,6 +20,7 @@
 
 #include "config/scenario.hpp"
 #include "core/parameters.hpp"
+#include "hdf5/common.hpp"
 #include "output/trial_reader.hpp"
 #include "sweep/evaluator.hpp"
 #include "sweep/sweep_file.hpp"
@@ -31,65 +32,12 @@ namespace {
 
 // ---- HDF5 plumbing ------------------------------------------------------------------------
 
-class QuietHdf5 {
-  public:
-    QuietHdf5() {
-        H5Eget_auto2(H5E_DEFAULT, &function_, &data_);
-        H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    }
-    ~QuietHdf5() { H5Eset_auto2(H5E_DEFAULT, function_, data_); }
-    QuietHdf5(const QuietHdf5&) = delete;
-    QuietHdf5& operator=(const QuietHdf5&) = delete;
+using hdf5::Handle;
 
-  private:
-    H5E_auto2_t function_ = nullptr;
-    void* data_ = nullptr;
-};
-
-class Handle {
-  public:
-    using Closer = herr_t (*)(hid_t);
-    Handle() = default;
-    Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-    Handle(Handle&& other) noexcept
-        : id_(std::exchange(other.id_, H5I_INVALID_HID)), closer_(other.closer_) {}
-    Handle& operator=(Handle&& other) noexcept {
-        if (this != &other) {
-            reset();
-            id_ = std::exchange(other.id_, H5I_INVALID_HID);
-            closer_ = other.closer_;
-        }
-        return *this;
-    }
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    ~Handle() { reset(); }
-    hid_t get() const { return id_; }
-    bool valid() const { return id_ >= 0; }
-    void reset() {
-        if (id_ >= 0 && closer_ != nullptr) closer_(id_);
-        id_ = H5I_INVALID_HID;
-    }
-
-  private:
-    hid_t id_ = H5I_INVALID_HID;
-    Closer closer_ = nullptr;
-};
-
-herr_t collect_error(unsigned, const H5E_error2_t* error, void* messages) {
-    if (error->desc != nullptr && error->desc[0] != '\0') {
-        static_cast<std::vector<std::string>*>(messages)->emplace_back(error->desc);
-    }
-    return 0;
-}
-
+/// HDF5's explanation of the last failure, and clears it.
 std::string hdf5_detail() {
-    std::vector<std::string> messages;
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, collect_error, &messages);
-    H5Eclear2(H5E_DEFAULT);
-    if (messages.empty()) return "unknown HDF5 error";
-    if (messages.size() == 1) return messages.front();
-    return messages.front() + " (" + messages.back() + ")";
+    const std::string detail = hdf5::error_detail();
+    return detail.empty() ? "unknown HDF5 error" : detail;
 }
 
 Handle open_file(const std::filesystem::path& path) {
@@ -109,14 +57,9 @@ std::vector<std::string> children(hid_t group) {
     H5G_info_t info{};
     if (H5Gget_info(group, &info) < 0) return names;
     for (hsize_t k = 0; k < info.nlinks; ++k) {
-        const ssize_t length =
-            H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, k, nullptr, 0, H5P_DEFAULT);
-        if (length < 0) continue;
-        std::string name(static_cast<std::size_t>(length) + 1, '\0');
-        H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, k, name.data(), name.size(),
-                           H5P_DEFAULT);
-        name.resize(static_cast<std::size_t>(length));
-        names.push_back(std::move(name));
+        if (std::optional<std::string> name = hdf5::link_name(group, k)) {
+            names.push_back(std::move(*name));
+        }
     }
     return names;
 }
@@ -178,15 +121,11 @@ std::optional<Dataset> open_dataset(hid_t file, const std::string& path, std::st
         error = "cannot read its shape or type: " + hdf5_detail();
         return std::nullopt;
     }
-    const int rank = H5Sget_simple_extent_ndims(space.get());
-    d.dims.resize(static_cast<std::size_t>(std::max(rank, 0)));
-    H5Sget_simple_extent_dims(space.get(), d.dims.data(), nullptr);
+    d.dims = hdf5::extent(space.get());
     d.type_class = H5Tget_class(type.get());
     if (d.type_class == H5T_STRING) {
         d.strings = true;
-        d.memory_type = Handle(H5Tcopy(H5T_C_S1), H5Tclose);
-        H5Tset_size(d.memory_type.get(), H5T_VARIABLE);
-        H5Tset_cset(d.memory_type.get(), H5T_CSET_UTF8);
+        d.memory_type = hdf5::utf8_string_type();
         d.element_size = sizeof(char*);
     } else {
         d.memory_type = Handle(H5Tget_native_type(type.get(), H5T_DIR_DEFAULT), H5Tclose);
@@ -530,7 +469,7 @@ int verify_trial(const VerifyCommand& command, const ModelCatalogue& catalogue, 
                     header.format_version, header.kindred_version, header.scenario_name,
                     header.weeks, header.replicates_present.size(), header.replicates));
     {
-        const QuietHdf5 quiet;
+        const hdf5::QuietErrors quiet;
         const Handle file = open_file(path);
         const std::vector<std::string> problems = trial_structure(file.get(), header);
         for (const std::string& problem : problems) report.fail("structure: " + problem);
@@ -610,7 +549,7 @@ int verify_trial(const VerifyCommand& command, const ModelCatalogue& catalogue, 
     options.force = true;
     options.replicates = sample;
     run_trial(scenario, options);
-    const QuietHdf5 quiet;
+    const hdf5::QuietErrors quiet;
     const Handle stored = open_file(path);
     const Handle rerun = open_file(options.output);
     for (const int r : sample) {
@@ -665,7 +604,7 @@ int verify_sweep(const VerifyCommand& command, const ModelCatalogue& catalogue, 
         problems.emplace_back("runs_total is not points × replicates");
     }
     {
-        const QuietHdf5 quiet;
+        const hdf5::QuietErrors quiet;
         const Handle handle = open_file(path);
         const sweep::OutcomeLayout layout = header.layout();
         const auto rows = static_cast<long long>(header.rows());
