@@ -29,14 +29,8 @@ std::vector<std::vector<double>> run_scenario(const ScenarioSpec& scenario,
         for (std::size_t p = 0; p < patients.size(); ++p) {
             if (patients[p].replicate == replicate) rows.push_back(p);
         }
-        RunSpec spec;
-        spec.params = scenario.params;
-        spec.mechanisms = scenario.mechanisms;
-        spec.seed = scenario.seed;
-        spec.replicate = static_cast<std::uint64_t>(replicate);
-        spec.weeks = scenario.weeks;
-        spec.enrolments = enrolments;
-        Simulation sim(build_world(scenario, replicate), std::move(spec));
+        Simulation sim(build_world(scenario, replicate),
+                       replicate_run_spec(scenario, replicate, enrolments));
         for (int week = 0;; ++week) {
             sim.begin_week();
             for (std::size_t k = 0; k < weeks.size(); ++k) {

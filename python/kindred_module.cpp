@@ -39,23 +39,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-/// Model directories: the given ones, then $KINDRED_MODELS_PATH, then the built-in catalogue
-/// (the same order as the command line's).
-ModelCatalogue make_catalogue(const std::vector<std::filesystem::path>& given) {
-    std::vector<std::filesystem::path> dirs = given;
-    if (const char* env = std::getenv("KINDRED_MODELS_PATH"); env != nullptr && *env != '\0') {
-        std::string_view rest(env);
-        while (!rest.empty()) {
-            const auto colon = rest.find(':');
-            if (colon != 0) dirs.emplace_back(std::string(rest.substr(0, colon)));
-            if (colon == std::string_view::npos) break;
-            rest.remove_prefix(colon + 1);
-        }
-    }
-    dirs.emplace_back(KINDRED_MODELS_DIR);
-    return ModelCatalogue(std::move(dirs));
-}
-
 Variable parse_variable(const std::string& name) {
     for (int v = 0; v < kVariableCount; ++v) {
         if (to_string(static_cast<Variable>(v)) == name) return static_cast<Variable>(v);
@@ -366,7 +349,8 @@ callback: called as callback(week, state) after each week is computed, state a d
         "load_scenario",
         [](const std::filesystem::path& path, const std::vector<std::string>& overrides,
            const std::vector<std::filesystem::path>& models_dirs) {
-            return Scenario{load_scenario_file(path, make_catalogue(models_dirs), overrides)};
+            return Scenario{load_scenario_file(
+                path, catalogue_from_environment(models_dirs, KINDRED_MODELS_DIR), overrides)};
         },
         py::arg("path"), py::arg("overrides") = std::vector<std::string>{},
         py::arg("models_dirs") = std::vector<std::filesystem::path>{},
@@ -378,7 +362,9 @@ knockout.NAME). Raises kindred.InputError (a ValueError) naming the file, line a
         [](const std::string& text, const std::vector<std::string>& overrides,
            const std::vector<std::filesystem::path>& models_dirs,
            const std::filesystem::path& path) {
-            return Scenario{load_scenario_text(text, path, make_catalogue(models_dirs), overrides)};
+            return Scenario{load_scenario_text(
+                text, path, catalogue_from_environment(models_dirs, KINDRED_MODELS_DIR),
+                overrides)};
         },
         py::arg("text"), py::arg("overrides") = std::vector<std::string>{},
         py::arg("models_dirs") = std::vector<std::filesystem::path>{},
@@ -388,7 +374,8 @@ knockout.NAME). Raises kindred.InputError (a ValueError) naming the file, line a
         "run",
         [](const std::filesystem::path& path, const std::vector<std::string>& overrides,
            int replicate) {
-            const Scenario scenario{load_scenario_file(path, make_catalogue({}), overrides)};
+            const Scenario scenario{load_scenario_file(
+                path, catalogue_from_environment({}, KINDRED_MODELS_DIR), overrides)};
             return run_scenario(scenario, replicate,
                                 {"distress", "agency", "knowledge", "strengths", "recreation",
                                  "help_received", "help_given", "strain"},

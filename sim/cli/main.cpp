@@ -36,23 +36,6 @@ namespace {
 
 using namespace kindred;
 
-/// Model directories: --models-dir (in order), then $KINDRED_MODELS_PATH (':'-separated),
-/// then the catalogue of the source tree.
-ModelCatalogue make_catalogue(const std::vector<std::string>& option_dirs) {
-    std::vector<std::filesystem::path> dirs(option_dirs.begin(), option_dirs.end());
-    if (const char* env = std::getenv("KINDRED_MODELS_PATH"); env != nullptr && *env != '\0') {
-        std::string_view rest(env);
-        while (!rest.empty()) {
-            const auto colon = rest.find(':');
-            if (colon != 0) dirs.emplace_back(std::string(rest.substr(0, colon)));
-            if (colon == std::string_view::npos) break;
-            rest.remove_prefix(colon + 1);
-        }
-    }
-    dirs.emplace_back(KINDRED_MODELS_DIR);
-    return ModelCatalogue(std::move(dirs));
-}
-
 /// An error message as one line: line breaks and other control characters escaped (a message
 /// may quote a file name or value that holds them), at most 2000 characters.
 std::string one_line(std::string_view message) {
@@ -211,7 +194,10 @@ int main(int argc, char** argv) {
     }
 
     try {
-        const ModelCatalogue catalogue = make_catalogue(model_dirs);
+        // --models-dir (in order), then $KINDRED_MODELS_PATH, then the source tree's catalogue.
+        const ModelCatalogue catalogue = catalogue_from_environment(
+            std::vector<std::filesystem::path>(model_dirs.begin(), model_dirs.end()),
+            KINDRED_MODELS_DIR);
         if (run->parsed()) {
             std::optional<tbb::global_control> limit;
             if (threads > 0) {

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
+#include <string_view>
 
 #include "config/catalogue_check.hpp"
 #include "config/scenario.hpp"
@@ -285,6 +287,22 @@ ProgramSpec load_model_file(const std::filesystem::path& path) {
 
 ModelCatalogue::ModelCatalogue(std::vector<std::filesystem::path> directories)
     : directories_(std::move(directories)) {}
+
+ModelCatalogue catalogue_from_environment(std::vector<std::filesystem::path> given,
+                                          const std::filesystem::path& builtin) {
+    std::vector<std::filesystem::path> dirs = std::move(given);
+    if (const char* env = std::getenv("KINDRED_MODELS_PATH"); env != nullptr && *env != '\0') {
+        std::string_view rest(env);
+        while (!rest.empty()) {
+            const auto colon = rest.find(':');
+            if (colon != 0) dirs.emplace_back(std::string(rest.substr(0, colon)));
+            if (colon == std::string_view::npos) break;
+            rest.remove_prefix(colon + 1);
+        }
+    }
+    dirs.push_back(builtin);
+    return ModelCatalogue(std::move(dirs));
+}
 
 ProgramSpec ModelCatalogue::load(const std::string& name_or_path,
                                  const std::filesystem::path& relative_to) const {

@@ -102,6 +102,12 @@ class ModelCatalogue {
     std::vector<std::filesystem::path> directories_;
 };
 
+/// The catalogue the command line and the Python module search: the `given` directories (in
+/// order), then those of $KINDRED_MODELS_PATH (':'-separated; empty entries skipped), then
+/// `builtin` (the catalogue of the source tree).
+ModelCatalogue catalogue_from_environment(std::vector<std::filesystem::path> given,
+                                          const std::filesystem::path& builtin);
+
 /// Parses and validates one model file. Throws InputError "FILE:LINE:COL: …".
 ProgramSpec load_model_file(const std::filesystem::path& path);
 

@@ -128,17 +128,6 @@ struct Override {
     throw InputError(fmt::format("--set {}: expected {}, found {}", text, expected, found));
 }
 
-std::vector<std::string> split(const std::string& text, char separator) {
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    for (;;) {
-        const std::size_t end = text.find(separator, start);
-        parts.push_back(text.substr(start, end - start));
-        if (end == std::string::npos) return parts;
-        start = end + 1;
-    }
-}
-
 const MechanismInfo* find_mechanism(std::string_view name) {
     for (const MechanismInfo& info : mechanism_table()) {
         if (info.name == name) return &info;
@@ -169,7 +158,7 @@ std::vector<Override> parse_overrides(const std::vector<std::string>& texts) {
         entry.name = text.substr(0, equals);
         entry.value_text = text.substr(equals + 1);
         const std::string found = "'" + entry.value_text + "'";
-        const std::vector<std::string> parts = split(entry.name, '.');
+        const std::vector<std::string> parts = detail::split(entry.name, '.');
         if (entry.name == "seed") {
             const std::optional<std::uint64_t> seed = detail::parse_uint64_text(entry.value_text);
             if (!seed) {

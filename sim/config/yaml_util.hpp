@@ -116,6 +116,8 @@ std::string integer_range_text(std::int64_t lo, std::int64_t hi);
 
 /// ", " joined.
 std::string join(const std::vector<std::string>& names);
+/// `text` cut at every `separator` (an empty text gives one empty part).
+std::vector<std::string> split(const std::string& text, char separator);
 
 // Program fields shared by model files and per-arm overrides (defined in model_loader.cpp).
 

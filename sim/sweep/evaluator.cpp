@@ -171,14 +171,9 @@ std::vector<double> evaluate_run(const ScenarioSpec& scenario, std::uint64_t str
     if (stream > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
         throw std::invalid_argument(fmt::format("evaluate_run: stream {} too large", stream));
     }
-    RunSpec spec;
-    spec.params = scenario.params;
-    spec.mechanisms = scenario.mechanisms;
-    spec.seed = scenario.seed;
-    spec.replicate = stream;
-    spec.weeks = scenario.weeks;
-    spec.enrolments = scenario_enrolments(scenario);
-    Simulation sim(build_world(scenario, static_cast<int>(stream)), std::move(spec));
+    const int replicate = static_cast<int>(stream);
+    Simulation sim(build_world(scenario, replicate),
+                   replicate_run_spec(scenario, replicate, scenario_enrolments(scenario)));
 
     std::vector<std::vector<AgentId>> patients(static_cast<std::size_t>(layout.arms));
     const World& world = sim.world();

@@ -100,16 +100,9 @@ SweepSummary coordinate(const SweepPlan& plan, const SweepOptions& options, cons
     MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (setup_error) std::rethrow_exception(setup_error);
 
-    const auto started = std::chrono::steady_clock::now();
-    const OutcomeLayout layout = file->header().layout();
-    const std::vector<std::int64_t> missing = file->missing_runs();
-    SweepSummary summary;
-    summary.output = options.output;
-    summary.shard = options.shard;
-    summary.runs_in_file = file->header().rows();
-    summary.runs_before = summary.runs_in_file - static_cast<std::int64_t>(missing.size());
-    summary.threads = worker_threads();
-    summary.ranks = mpi.size();
+    SweepRecorder recorder(*file, options);
+    recorder.summary().ranks = mpi.size();
+    const std::vector<std::int64_t>& missing = recorder.missing();
 
     std::mutex dispatch_mutex;
     std::size_t next = 0;
@@ -119,32 +112,21 @@ SweepSummary coordinate(const SweepPlan& plan, const SweepOptions& options, cons
         while (runs.size() < count && next < missing.size()) runs.push_back(missing[next++]);
         return runs;
     };
-    std::mutex record_mutex;
-    std::int64_t recorded = 0;
-    const auto record = [&](std::int64_t run, const std::vector<double>& outcomes) {
-        const std::lock_guard<std::mutex> lock(record_mutex);
-        file->write_run(run, outcomes);
-        ++recorded;
-        if (options.progress) {
-            options.progress(
-                {summary.runs_before + recorded, summary.runs_before, summary.runs_in_file,
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                     .count()});
-        }
-    };
 
     std::exception_ptr local_error;
     std::atomic<bool> local_done{false};
     std::thread local([&] {
         try {
             execute_runs(
-                plan, layout,
+                plan, recorder.layout(),
                 [&]() -> std::optional<std::int64_t> {
                     const std::vector<std::int64_t> runs = take(1);
                     if (runs.empty()) return std::nullopt;
                     return runs.front();
                 },
-                [&](std::int64_t run, std::vector<double>&& outcomes) { record(run, outcomes); });
+                [&](std::int64_t run, std::vector<double>&& outcomes) {
+                    recorder.record(run, outcomes);
+                });
         } catch (...) {
             local_error = std::current_exception();
         }
@@ -158,12 +140,7 @@ SweepSummary coordinate(const SweepPlan& plan, const SweepOptions& options, cons
         std::vector<double> outcomes;
         for (;;) {
             if (local_done && local_error) std::rethrow_exception(local_error);
-            std::int64_t recorded_now = 0;
-            {
-                const std::lock_guard<std::mutex> lock(record_mutex);
-                recorded_now = recorded;
-            }
-            if (active_workers == 0 && recorded_now == expected && local_done) break;
+            if (active_workers == 0 && recorder.recorded() == expected && local_done) break;
             int flag = 0;
             MPI_Status probe;
             MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &probe);
@@ -188,7 +165,7 @@ SweepSummary coordinate(const SweepPlan& plan, const SweepOptions& options, cons
                          MPI_STATUS_IGNORE);
                 std::int64_t run = 0;
                 decode_result(bytes, run, outcomes);
-                record(run, outcomes);
+                recorder.record(run, outcomes);
             } else if (probe.MPI_TAG == kError) {
                 int size = 0;
                 MPI_Get_count(&probe, MPI_CHAR, &size);
@@ -206,12 +183,8 @@ SweepSummary coordinate(const SweepPlan& plan, const SweepOptions& options, cons
     } catch (const std::exception& error) {
         abort_all(error.what());
     }
-    summary.runs_run = recorded;
-    summary.complete = true;
-    summary.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    summary.output_seconds = file->output_seconds();
-    return summary;
+    recorder.summary().complete = true;
+    return recorder.finish();
 }
 
 SweepSummary work(const SweepPlan& plan, const SweepOptions& options) {

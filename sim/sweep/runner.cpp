@@ -104,24 +104,52 @@ void execute_runs(const SweepPlan& plan, const OutcomeLayout& layout,
 #endif
 }
 
+SweepRecorder::SweepRecorder(SweepFile& file, const SweepOptions& options)
+    : file_(file),
+      options_(options),
+      started_(std::chrono::steady_clock::now()),
+      layout_(file.header().layout()),
+      missing_(file.missing_runs()) {
+    summary_.output = options.output;
+    summary_.shard = options.shard;
+    summary_.runs_in_file = file.header().rows();
+    summary_.runs_before = summary_.runs_in_file - static_cast<std::int64_t>(missing_.size());
+    summary_.threads = worker_threads();
+}
+
+void SweepRecorder::record(std::int64_t run, const std::vector<double>& outcomes) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    file_.write_run(run, outcomes);
+    ++recorded_;
+    if (options_.progress) {
+        options_.progress(
+            {summary_.runs_before + recorded_, summary_.runs_before, summary_.runs_in_file,
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count()});
+    }
+}
+
+std::int64_t SweepRecorder::recorded() const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return recorded_;
+}
+
+SweepSummary SweepRecorder::finish() {
+    summary_.runs_run = recorded();
+    summary_.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    summary_.output_seconds = file_.output_seconds();
+    return summary_;
+}
+
 SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
     std::unique_ptr<SweepFile> file = open_sweep_output(plan, options);
-    const auto started = std::chrono::steady_clock::now();
-    const OutcomeLayout layout = file->header().layout();
-    const std::vector<std::int64_t> missing = file->missing_runs();
-    SweepSummary summary;
-    summary.output = options.output;
-    summary.shard = options.shard;
-    summary.runs_in_file = file->header().rows();
-    summary.runs_before = summary.runs_in_file - static_cast<std::int64_t>(missing.size());
-    summary.threads = worker_threads();
+    SweepRecorder recorder(*file, options);
+    const std::vector<std::int64_t>& missing = recorder.missing();
 
     std::atomic<std::size_t> next{0};
     std::atomic<int> stopped_by{0};
-    std::mutex record_mutex;
-    std::int64_t recorded = 0;
     execute_runs(
-        plan, layout,
+        plan, recorder.layout(),
         [&]() -> std::optional<std::int64_t> {
             if (options.stop_signal) {
                 if (const int signal = options.stop_signal()) {
@@ -133,28 +161,14 @@ SweepSummary run_sweep(const SweepPlan& plan, const SweepOptions& options) {
             if (k >= missing.size()) return std::nullopt;
             return missing[k];
         },
-        [&](std::int64_t run, std::vector<double>&& outcomes) {
-            const std::lock_guard<std::mutex> lock(record_mutex);
-            file->write_run(run, outcomes);
-            ++recorded;
-            if (options.progress) {
-                options.progress(
-                    {summary.runs_before + recorded, summary.runs_before, summary.runs_in_file,
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                         .count()});
-            }
-        });
-    summary.runs_run = recorded;
+        [&](std::int64_t run, std::vector<double>&& outcomes) { recorder.record(run, outcomes); });
     if (file->missing_runs().empty()) {
         if (!file->complete()) file->set_complete();
-        summary.complete = true;
+        recorder.summary().complete = true;
     } else {
-        summary.stopped_by = stopped_by.load();
+        recorder.summary().stopped_by = stopped_by.load();
     }
-    summary.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    summary.output_seconds = file->output_seconds();
-    return summary;
+    return recorder.finish();
 }
 
 std::string format_duration(double seconds) {

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,38 @@ struct SweepSummary {
     int ranks = 1;
     bool complete = false;
     int stopped_by = 0;  ///< the signal that stopped it early (SweepOptions::stop_signal), or 0
+};
+
+/// The bookkeeping run_sweep and the MPI coordinator share for a sweep file just opened: the
+/// runs it lacks, the summary's counts, and the recording of each finished run.
+class SweepRecorder {
+  public:
+    /// Starts the clock and reads the file's layout and missing runs; `file` and `options` must
+    /// outlive the recorder.
+    SweepRecorder(SweepFile& file, const SweepOptions& options);
+
+    const OutcomeLayout& layout() const { return layout_; }
+    /// The runs the file lacked when opened, in run-id order.
+    const std::vector<std::int64_t>& missing() const { return missing_; }
+    /// output, shard, runs_in_file, runs_before and threads filled in; the caller adds the rest.
+    SweepSummary& summary() { return summary_; }
+
+    /// Writes one run's outcomes to the file and reports progress (thread-safe).
+    void record(std::int64_t run, const std::vector<double>& outcomes);
+    /// Runs recorded so far (thread-safe).
+    std::int64_t recorded() const;
+    /// The summary with runs_run, seconds and output_seconds filled in.
+    SweepSummary finish();
+
+  private:
+    SweepFile& file_;
+    const SweepOptions& options_;
+    std::chrono::steady_clock::time_point started_;
+    OutcomeLayout layout_;
+    std::vector<std::int64_t> missing_;
+    SweepSummary summary_;
+    mutable std::mutex mutex_;
+    std::int64_t recorded_ = 0;
 };
 
 /// Creates or opens the sweep file for `options`: with resume, an existing file must hold the

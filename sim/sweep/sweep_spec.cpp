@@ -37,17 +37,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 /// Distribution quantiles are taken at probabilities clamped to [kTiny, 1 − kTiny].
 constexpr double kTiny = 0x1.0p-53;
 
-std::vector<std::string> split(const std::string& text, char separator) {
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    for (;;) {
-        const std::size_t end = text.find(separator, start);
-        parts.push_back(text.substr(start, end - start));
-        if (end == std::string::npos) return parts;
-        start = end + 1;
-    }
-}
-
 /// The kind of value an override name takes. Unknown names are left to the scenario loader,
 /// which reports them with the full list of valid names.
 ValueKind value_kind(const std::string& name, const Field& field) {
@@ -60,7 +49,7 @@ ValueKind value_kind(const std::string& name, const Field& field) {
     if (const ParameterInfo* info = find_parameter(name)) {
         return info->integer ? ValueKind::integer : ValueKind::real;
     }
-    const std::vector<std::string> parts = split(name, '.');
+    const std::vector<std::string> parts = kindred::detail::split(name, '.');
     if (parts.size() == 2 && parts[0] == "population") {
         return parts[1] == "patients" || parts[1] == "coordinator_caseload" ? ValueKind::integer
                                                                             : ValueKind::real;

@@ -138,10 +138,18 @@ IndividualEffects describe_effects(std::vector<double> effects) {
     return out;
 }
 
-namespace {
+RunSpec replicate_run_spec(const ScenarioSpec& scenario, int replicate,
+                           std::vector<Enrolment> enrolments) {
+    RunSpec spec;
+    spec.params = scenario.params;
+    spec.mechanisms = scenario.mechanisms;
+    spec.seed = scenario.seed;
+    spec.replicate = static_cast<std::uint64_t>(replicate);
+    spec.weeks = scenario.weeks;
+    spec.enrolments = std::move(enrolments);
+    return spec;
+}
 
-/// 64-bit FNV-1a of a model file's text, as hex ("" when it cannot be read): a re-run can tell
-/// that a model file changed since a result was written.
 std::string model_digest(const std::string& source) {
     std::ifstream in(source, std::ios::binary);
     if (!in) return {};
@@ -153,6 +161,8 @@ std::string model_digest(const std::string& source) {
     }
     return fmt::format("{:016x}", hash);
 }
+
+namespace {
 
 std::string join_lines(const std::vector<std::string>& lines) {
     std::string joined;
@@ -390,13 +400,7 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
         if (const int signal = stop_signal()) stop(signal);
         std::vector<ArmSamples>& samples = samples_of[replicate];
         samples.resize(scenario.arms.size());
-        RunSpec spec;
-        spec.params = scenario.params;
-        spec.mechanisms = scenario.mechanisms;
-        spec.seed = scenario.seed;
-        spec.replicate = static_cast<std::uint64_t>(replicate);
-        spec.weeks = scenario.weeks;
-        spec.enrolments = enrolments;
+        RunSpec spec = replicate_run_spec(scenario, replicate, enrolments);
         World world0 = first_world ? std::move(*first_world) : build_world(scenario, replicate);
         first_world.reset();
         // The paired counterfactual: the same world and random numbers, no program at all.

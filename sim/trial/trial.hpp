@@ -87,6 +87,16 @@ struct TrialResult {
 /// The enrolments of a scenario in EnrolmentId order (arm order, then program order).
 std::vector<Enrolment> scenario_enrolments(const ScenarioSpec& scenario);
 
+/// The RunSpec of replicate `replicate` of `scenario`: its parameters, mechanisms, seed and
+/// weeks, with `enrolments` (scenario_enrolments(scenario), which a caller running many
+/// replicates computes once).
+RunSpec replicate_run_spec(const ScenarioSpec& scenario, int replicate,
+                           std::vector<Enrolment> enrolments);
+
+/// 64-bit FNV-1a of a model file's text, as hex ("" when it cannot be read): a re-run (or
+/// verify) can tell that a model file changed since a result was written.
+std::string model_digest(const std::string& source);
+
 /// The world of replicate `replicate`: generated (and randomised to arms) or read from CSV.
 World build_world(const ScenarioSpec& scenario, int replicate);
 

@@ -11,7 +11,6 @@
 #include <array>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -312,18 +311,6 @@ std::vector<std::string> split_lines(const std::string& text) {
     return lines;
 }
 
-std::string file_digest(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return {};
-    std::uint64_t hash = 0xcbf29ce484222325ull;
-    char c = 0;
-    while (in.get(c)) {
-        hash ^= static_cast<unsigned char>(c);
-        hash *= 0x100000001b3ull;
-    }
-    return fmt::format("{:016x}", hash);
-}
-
 /// A scratch folder removed on destruction.
 class ScratchFolder {
   public:
@@ -519,7 +506,7 @@ int verify_trial(const VerifyCommand& command, const ModelCatalogue& catalogue, 
     const std::vector<Enrolment> enrolments = scenario_enrolments(scenario);
     for (std::size_t e = 0; e < enrolments.size() && e < header.enrolments.size(); ++e) {
         const std::string& stored = header.enrolments[e].model_digest;
-        const std::string now = file_digest(enrolments[e].program.source);
+        const std::string now = model_digest(enrolments[e].program.source);
         if (stored.empty()) continue;
         if (stored != now) {
             models_changed = true;
