@@ -64,6 +64,13 @@ def individual_effect(path, arm, week):
         return float(np.mean(group["individual_effect"][row][members]))
 
 
+def effect_at_52(path, arm):
+    """individual_effect at week 52, or at the last week of a shorter run."""
+    with h5py.File(path, "r") as f:
+        weeks = int(f.attrs["weeks"])
+    return individual_effect(path, arm, min(52, weeks))
+
+
 # ---- the lessons: runs and the numbers each is about -------------------------------------------
 
 
@@ -93,9 +100,7 @@ def lesson_2(kindred, tmp, base=()):
     for k, (label, overrides) in enumerate(variants.items()):
         path = Path(tmp) / f"lesson2_{k}.h5"
         run(kindred, "02_why_relationships.yaml", path, list(base) + overrides)
-        weeks = int(h5py.File(path, "r").attrs["weeks"])
-        effects[label] = {arm: individual_effect(path, arm, min(52, weeks))
-                          for arm in ("befriending", "open_dialogue")}
+        effects[label] = {arm: effect_at_52(path, arm) for arm in ("befriending", "open_dialogue")}
     return effects
 
 
@@ -106,8 +111,7 @@ def lesson_3(kindred, tmp, base=()):
         path = Path(tmp) / f"lesson3_{rho}.h5"
         run(kindred, "03_reciprocity.yaml", path,
             list(base) + [f"peer_support.peer_support_workers.reciprocity={rho}"])
-        weeks = int(h5py.File(path, "r").attrs["weeks"])
-        out["effect"].append(individual_effect(path, "peer_support", min(52, weeks)))
+        out["effect"].append(effect_at_52(path, "peer_support"))
         out["help_given"][rho] = arm_series(path, "peer_support", "help_given")
         out["agency"][rho] = arm_series(path, "peer_support", "agency")
     return out
@@ -120,8 +124,7 @@ def lesson_4(kindred, tmp, base=()):
         path = Path(tmp) / f"lesson4_{expertise}.h5"
         run(kindred, "04_expertise.yaml", path,
             list(base) + [f"therapy.client_centred_therapy.expertise={expertise}"])
-        weeks = int(h5py.File(path, "r").attrs["weeks"])
-        out["effect"][expertise] = individual_effect(path, "therapy", min(52, weeks))
+        out["effect"][expertise] = effect_at_52(path, "therapy")
         out["agency"][expertise] = arm_series(path, "therapy", "agency")
         out["agency"]["control"] = arm_series(path, "control", "agency")
     return out
@@ -134,14 +137,13 @@ def lesson_5(kindred, tmp, base=()):
     for ee in out["high_ee"]:
         path = Path(tmp) / f"lesson5_{ee}.h5"
         run(kindred, "05_harmful_ties.yaml", path, list(base) + [f"population.high_ee_share={ee}"])
-        weeks = int(h5py.File(path, "r").attrs["weeks"])
         out["control"][ee] = arm_series(path, "control")
         out["strain"][ee] = arm_series(path, "control", "strain")
-        out["effect"][ee] = individual_effect(path, "family_therapy", min(52, weeks))
+        out["effect"][ee] = effect_at_52(path, "family_therapy")
         path = Path(tmp) / f"lesson5_{ee}_ko.h5"
         run(kindred, "05_harmful_ties.yaml", path,
             list(base) + [f"population.high_ee_share={ee}", "knockout.activation=1"])
-        out["effect_no_activation"][ee] = individual_effect(path, "family_therapy", min(52, weeks))
+        out["effect_no_activation"][ee] = effect_at_52(path, "family_therapy")
     return out
 
 
@@ -177,6 +179,25 @@ TREATED = "#e76f51"
 CONTROL = "#264653"
 
 
+def save(fig, path, tight=True):
+    """Writes the picture (laid out tightly unless the figure lays itself out) and closes it."""
+    import matplotlib.pyplot as plt
+    if tight:
+        fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def weekly_lines(ax, lines, ylabel, title, **legend):
+    """One line against the week per (series, colour, label); axis labels, title and legend."""
+    for series, colour, label in lines:
+        ax.plot(np.arange(len(series)), series, color=colour, lw=2, label=label)
+    ax.set_xlabel("week")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(**legend)
+
+
 def draw_1(data, out):
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
@@ -193,9 +214,7 @@ def draw_1(data, out):
     ax.set_ylim(0.3, 0.8)
     ax.set_title("Lesson 1: a first trial (400 patients; bands: quartiles)")
     ax.legend(loc="lower left")
-    fig.tight_layout()
-    fig.savefig(out / "lesson1.png", dpi=110)
-    plt.close(fig)
+    save(fig, out / "lesson1.png")
 
 
 def draw_2(data, out):
@@ -216,9 +235,7 @@ def draw_2(data, out):
     ax.set_ylabel("distress reduced at week 52\n(mean individual effect)")
     ax.set_title("Lesson 2: take relationships away and most of the effect goes")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "lesson2.png", dpi=110)
-    plt.close(fig)
+    save(fig, out / "lesson2.png")
 
 
 def draw_3(data, out):
@@ -229,56 +246,42 @@ def draw_3(data, out):
     left.set_xlabel("reciprocity of the peer tie (0 = one way, 1 = both ways)")
     left.set_ylabel("distress reduced at week 52")
     left.set_title("Effect of peer support")
-    for rho, colour in [(0.0, "#9aa3b2"), (0.5, "#f4a261"), (1.0, TREATED)]:
-        series = data["help_given"][rho]
-        right.plot(np.arange(len(series)), series, color=colour, lw=2, label=f"reciprocity {rho:g}")
+    weekly_lines(right, [(data["help_given"][rho], colour, f"reciprocity {rho:g}")
+                         for rho, colour in [(0.0, "#9aa3b2"), (0.5, "#f4a261"), (1.0, TREATED)]],
+                 "help given per week (treated patients)",
+                 "Patients give back: the helper-therapy principle", loc="lower right")
     right.axvline(26, color="grey", ls="--", lw=1)
     right.text(27, right.get_ylim()[1] * 0.98, "program ends", fontsize=8, color="grey", va="top")
-    right.set_xlabel("week")
-    right.set_ylabel("help given per week (treated patients)")
-    right.set_title("Patients give back: the helper-therapy principle")
-    right.legend(loc="lower right")
     fig.suptitle("Lesson 3: reciprocity")
-    fig.tight_layout()
-    fig.savefig(out / "lesson3.png", dpi=110)
-    plt.close(fig)
+    save(fig, out / "lesson3.png")
 
 
 def draw_4(data, out):
     import matplotlib.pyplot as plt
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 4))
     colours = {"provider": "#9aa3b2", "none": "#f4a261", "patient": TREATED, "control": CONTROL}
-    for key in ["control"] + data["expertise"]:
-        series = data["agency"][key]
-        label = "control (usual care)" if key == "control" else f"expertise: {key}"
-        left.plot(np.arange(len(series)), series, color=colours[key], lw=2, label=label)
+    weekly_lines(left, [(data["agency"][key], colours[key],
+                         "control (usual care)" if key == "control" else f"expertise: {key}")
+                        for key in ["control"] + data["expertise"]],
+                 "agency (treated patients)", "Agency while therapy runs (weeks 0-20)",
+                 fontsize=8, loc="lower right")
     left.axvline(20, color="grey", ls="--", lw=1)
-    left.set_xlabel("week")
-    left.set_ylabel("agency (treated patients)")
-    left.set_title("Agency while therapy runs (weeks 0-20)")
-    left.legend(fontsize=8, loc="lower right")
     keys = data["expertise"]
     right.bar(keys, [-data["effect"][k] for k in keys], color=[colours[k] for k in keys])
     right.set_ylabel("distress reduced at week 52")
     right.set_title("Effect of client-centred therapy")
     fig.suptitle("Lesson 4: where expertise lies")
-    fig.tight_layout()
-    fig.savefig(out / "lesson4.png", dpi=110)
-    plt.close(fig)
+    save(fig, out / "lesson4.png")
 
 
 def draw_5(data, out):
     import matplotlib.pyplot as plt
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.5, 4))
     shades = {0.0: "#2a9d8f", 0.45: "#f4a261", 0.9: "#d00000"}
-    for ee in data["high_ee"]:
-        series = data["control"][ee]
-        left.plot(np.arange(len(series)), series, color=shades[ee], lw=2,
-                  label=f"{100 * ee:.0f}% high-EE households")
-    left.set_xlabel("week")
-    left.set_ylabel("distress (control patients)")
-    left.set_title("Usual care: critical families hold distress up")
-    left.legend(fontsize=8)
+    weekly_lines(left, [(data["control"][ee], shades[ee], f"{100 * ee:.0f}% high-EE households")
+                        for ee in data["high_ee"]],
+                 "distress (control patients)", "Usual care: critical families hold distress up",
+                 fontsize=8)
     x = np.arange(len(data["high_ee"]))
     right.bar(x - 0.2, [-data["effect"][ee] for ee in data["high_ee"]], 0.4, color=TREATED,
               label="family therapy")
@@ -289,9 +292,7 @@ def draw_5(data, out):
     right.set_title("Family work helps most where families are critical")
     right.legend(fontsize=8)
     fig.suptitle("Lesson 5: harmful ties and family work")
-    fig.tight_layout()
-    fig.savefig(out / "lesson5.png", dpi=110)
-    plt.close(fig)
+    save(fig, out / "lesson5.png")
 
 
 def draw_6(data, out):
@@ -314,8 +315,7 @@ def draw_6(data, out):
     axes[-1].set_xlabel("reduction per SD")
     axes[-1].set_title(f"what drives it (R² = {data['r2']:.2f})", fontsize=10)
     fig.suptitle("Lesson 6: a sweep of peer support (48 points, common random numbers)")
-    fig.savefig(out / "lesson6.png", dpi=110)
-    plt.close(fig)
+    save(fig, out / "lesson6.png", tight=False)
 
 
 def main():

@@ -8,44 +8,30 @@ The tables are checked against independent computations in numpy from the trial 
 --set knockout.NAME=1` runs (the knock-out decomposition), and against numpy PRCC and Sobol
 estimates from the sweep file. Every output goes to a temporary directory.
 """
-import argparse
 import csv
 import hashlib
 import math
 import shutil
-import subprocess
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 
 import h5py
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from harness import check  # noqa: E402
+import harness  # noqa: E402
+
 DATA = REPO / "tests" / "data" / "analysis"
 TRIAL = DATA / "small_trial.yaml"
 SWEEP = DATA / "small_sweep.yaml"
 KINDRED = None
 
 
-class Failure(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
 def kindred(*args, cwd, expect=0):
-    completed = subprocess.run([str(KINDRED)] + [str(a) for a in args], cwd=cwd,
-                               capture_output=True, text=True, timeout=600)
-    if expect is not None and completed.returncode != expect:
-        raise Failure(f"kindred {' '.join(map(str, args))}: exit {completed.returncode}, "
-                      f"expected {expect}\nstdout:\n{completed.stdout}\nstderr:\n"
-                      f"{completed.stderr}")
-    return completed
+    return harness.run(KINDRED, *args, cwd=cwd, timeout=600, expect=expect)
 
 
 def read_csv(path):
@@ -393,28 +379,13 @@ def test_sweep_prcc_and_sobol_match_numpy():
 
 def main():
     global KINDRED
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--kindred", required=True)
-    parser.add_argument("-k", default="")
-    args = parser.parse_args()
-    KINDRED = Path(args.kindred).resolve()
-    tests = [(name, f) for name, f in globals().items()
-             if name.startswith("test_") and callable(f) and args.k in name]
-    failed = 0
+    options = harness.arguments(__doc__).parse_args()
+    KINDRED = Path(options.kindred).resolve()
     try:
-        for name, test in tests:
-            try:
-                test()
-                print(f"ok   {name}")
-            except Exception:
-                failed += 1
-                print(f"FAIL {name}")
-                traceback.print_exc()
+        return harness.main(harness.tests_of(globals(), options.select))
     finally:
         if Files.tmp is not None:
             shutil.rmtree(Files.tmp, ignore_errors=True)
-    print(f"{len(tests) - failed} passed, {failed} failed")
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ Every picture must be a valid, non-empty PNG; the page must load every picture i
 its screenshot must be a valid PNG that is not blank. Exit 77 (skipped, with the reason) only
 when matplotlib/h5py or Chromium is truly missing: scripts/setup.sh installs them.
 """
-import argparse
 import os
 import re
 import shutil
@@ -17,11 +16,14 @@ import struct
 import subprocess
 import sys
 import tempfile
-import traceback
 import zlib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from harness import check  # noqa: E402
+import harness  # noqa: E402
+
 DATA = REPO / "tests" / "data" / "analysis"
 KINDRED = None
 CHROMIUM = None
@@ -31,22 +33,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
-class Failure(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
 def kindred(*args, cwd):
-    completed = subprocess.run([str(KINDRED)] + [str(a) for a in args], cwd=cwd,
-                               capture_output=True, text=True, timeout=600)
-    if completed.returncode != 0:
-        raise Failure(f"kindred {' '.join(map(str, args))}: exit {completed.returncode}\n"
-                      f"stdout:\n{completed.stdout}\nstderr:\n{completed.stderr}")
-    return completed
+    return harness.run(KINDRED, *args, cwd=cwd, timeout=600, expect=0)
 
 
 def png_info(path):
@@ -143,10 +131,8 @@ def test_report_without_plots_has_tables_only():
 
 def main():
     global KINDRED, CHROMIUM
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--kindred", required=True)
+    parser = harness.arguments(__doc__)
     parser.add_argument("--chromium", default=None)
-    parser.add_argument("-k", default="")
     args = parser.parse_args()
     KINDRED = Path(args.kindred).resolve()
     try:
@@ -160,19 +146,7 @@ def main():
     if CHROMIUM is None:
         print("SKIPPED: no Chromium found (Debian: apt-get install chromium; scripts/setup.sh)")
         return 77
-    tests = [(name, f) for name, f in globals().items()
-             if name.startswith("test_") and callable(f) and args.k in name]
-    failed = 0
-    for name, test in tests:
-        try:
-            test()
-            print(f"ok   {name}")
-        except Exception:
-            failed += 1
-            print(f"FAIL {name}")
-            traceback.print_exc()
-    print(f"{len(tests) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return harness.main(harness.tests_of(globals(), args.select))
 
 
 if __name__ == "__main__":

@@ -30,19 +30,8 @@ from pathlib import Path
 
 import yaml
 
-SKIPPED = 77
-
-
-def tree(directory):
-    """Every file and folder under `directory`: kind, size and modification time."""
-    entries = {}
-    for root, dirs, files in os.walk(directory):
-        for name in dirs + files:
-            path = Path(root) / name
-            stat = path.lstat()
-            entries[str(path.relative_to(directory))] = (
-                "dir" if path.is_dir() else (stat.st_mode >> 12, stat.st_size, stat.st_mtime_ns))
-    return entries
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/
+from harness import SKIPPED, environment, tree  # noqa: E402
 
 
 def set_up(folder, steps):
@@ -78,10 +67,8 @@ def run_case(kindred, case_dir):
         set_up(folder, spec.get("setup"))
         before = tree(folder)
         argv = [str(kindred)] + [str(a) for a in spec["args"]]
-        env = dict(os.environ)
-        env.pop("KINDRED_MODELS_PATH", None)
         try:
-            done = subprocess.run(argv, cwd=folder, env=env, capture_output=True,
+            done = subprocess.run(argv, cwd=folder, env=environment(), capture_output=True,
                                   timeout=spec.get("timeout", 120), check=False,
                                   stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:

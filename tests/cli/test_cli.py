@@ -3,26 +3,27 @@
 
 Usage: test_cli.py --kindred PATH [-k SUBSTRING]
 
-Every test is a function named test_*; the runner at the bottom runs them all in order, prints
-each failure with the command, exit code, stdout and stderr, and ends with the line
+Every test is a function named test_*; the runner (tests/harness.py) runs them all in order,
+prints each failure with the command, exit code, stdout and stderr, and ends with the line
 "N passed, M failed" (exit code 1 on any failure). Only the standard library, numpy and h5py are
 used. Every output goes to a fresh temporary directory: the test never writes into the
 repository. Fixtures (bad scenarios, CSV populations) are in tests/data/cli/ (see its README).
 """
-import argparse
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 
 import h5py
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from harness import check, check_rc, one_error_line, tree  # noqa: E402
+import harness  # noqa: E402
+
 DATA = REPO / "tests" / "data" / "cli"
 MODELS = REPO / "models"
 DEFAULT_SCENARIO = REPO / "scenarios" / "default.yaml"
@@ -52,66 +53,9 @@ assert len(PARAMETER_DEFAULTS) == 37
 # ---- helpers ------------------------------------------------------------------------------------
 
 
-class Failure(Exception):
-    """A failed check; the message carries the details."""
-
-
-class Result:
-    """One finished run of the program."""
-
-    def __init__(self, args, cwd, completed):
-        self.args = args
-        self.cwd = cwd
-        self.rc = completed.returncode
-        self.out = completed.stdout
-        self.err = completed.stderr
-
-    def describe(self):
-        return (f"  command: {' '.join(self.args)}\n  cwd: {self.cwd}\n  exit code: {self.rc}\n"
-                f"  stdout:\n{indent(self.out)}\n  stderr:\n{indent(self.err)}")
-
-
-def indent(text):
-    return "\n".join("    | " + line for line in text.splitlines()) or "    | (empty)"
-
-
 def kindred(*args, cwd):
     """Runs the program with `args` in `cwd` (always a temporary directory)."""
-    argv = [str(KINDRED)] + [str(a) for a in args]
-    env = dict(os.environ)
-    env.pop("KINDRED_MODELS_PATH", None)  # only the catalogue and --models-dir count here
-    completed = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True,
-                               timeout=120, check=False)
-    return Result(argv, cwd, completed)
-
-
-def check(condition, message, result=None):
-    if not condition:
-        raise Failure(message + ("\n" + result.describe() if result is not None else ""))
-
-
-def check_rc(result, expected):
-    check(result.rc == expected, f"expected exit code {expected}, got {result.rc}", result)
-
-
-def one_error_line(result):
-    """stderr with its trailing newline stripped, checked to be exactly one line."""
-    text = result.err[:-1] if result.err.endswith("\n") else result.err
-    check(text != "" and "\n" not in text,
-          f"stderr is not exactly one line ({len(result.err.splitlines())} lines)", result)
-    return text
-
-
-def tree(directory):
-    """Every file and folder under `directory`, relative, with file sizes and mtimes."""
-    entries = {}
-    for root, dirs, files in os.walk(directory):
-        for name in dirs + files:
-            path = Path(root) / name
-            stat = path.lstat()
-            entries[str(path.relative_to(directory))] = (
-                "dir" if path.is_dir() else (stat.st_size, stat.st_mtime_ns))
-    return entries
+    return harness.run(KINDRED, *args, cwd=cwd, env=harness.environment(), timeout=120)
 
 
 def tmp_leftovers(directory):
@@ -146,36 +90,9 @@ def write_small_default(directory, weeks=12, patients=200):
     return path
 
 
-def datasets(path):
-    """Every dataset of an HDF5 file: {name: array}."""
-    out = {}
-    with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
-                out[name] = obj[()]
-        f.visititems(visit)
-    return out
-
-
-def attributes(path):
-    """Every attribute of every object of an HDF5 file: {(object, name): value}."""
-    out = {}
-    with h5py.File(path, "r") as f:
-        def collect(name, obj):
-            for key, value in obj.attrs.items():
-                out[(name, key)] = value
-        collect("/", f)
-        f.visititems(collect)
-    return out
-
-
 def equal(a, b):
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape or a.dtype != b.dtype:
-        return False
-    if a.dtype.kind == "f":
-        return np.array_equal(a, b, equal_nan=True)
-    return np.array_equal(a, b)
+    """Same shape, type and values (a NaN equal to a NaN)."""
+    return harness.arrays_equal(a, b, bitwise=False)
 
 
 def trajectories(path, replicate=0):
@@ -184,23 +101,9 @@ def trajectories(path, replicate=0):
         return {name: group[name][()] for name in group}
 
 
-def check_same_file_contents(a, b, what):
-    """Same datasets and attributes; only the root attribute 'created' may differ."""
-    da, db = datasets(a), datasets(b)
-    check(sorted(da) == sorted(db), f"{what}: different dataset lists")
-    differing = [name for name in da if not equal(da[name], db[name])]
-    check(not differing, f"{what}: datasets differ: {differing[:10]}")
-    aa, ab = attributes(a), attributes(b)
-    aa.pop(("/", "created"), None)
-    ab.pop(("/", "created"), None)
-    check(sorted(aa) == sorted(ab), f"{what}: different attribute lists")
-    differing = [key for key in aa if not equal(aa[key], ab[key])]
-    check(not differing, f"{what}: attributes differ: {differing[:10]}")
-
-
 def summary_rows(result):
     """Arm rows of the summary table: {arm name: [columns]} (control arm name without ' *')."""
-    lines = result.out.splitlines()
+    lines = result.stdout.splitlines()
     check(lines and lines[0].split()[:2] == ["arm", "n"], "no summary table header", result)
     rows = {}
     for line in lines[1:]:
@@ -214,7 +117,7 @@ def summary_rows(result):
 def run_ok(directory, *args):
     result = kindred("run", *args, "-q", cwd=directory)
     check_rc(result, 0)
-    check(result.err == "", "a successful quiet run wrote to stderr", result)
+    check(result.stderr == "", "a successful quiet run wrote to stderr", result)
     return result
 
 
@@ -225,7 +128,8 @@ def test_version():
     with tempfile.TemporaryDirectory() as tmp:
         result = kindred("--version", cwd=tmp)
         check_rc(result, 0)
-        check(re.fullmatch(r"\d+\.\d+\.\d+\S*\n", result.out), "--version: not a version", result)
+        check(re.fullmatch(r"\d+\.\d+\.\d+\S*\n", result.stdout), "--version: not a version",
+              result)
 
 
 def test_run_small_default_scenario_file_and_summary():
@@ -237,8 +141,8 @@ def test_run_small_default_scenario_file_and_summary():
         check_rc(result, 0)
         rows = summary_rows(result)
         check(sorted(rows) == ["befriending", "control"], f"summary arms {sorted(rows)}", result)
-        check(re.search(r"^control \*", result.out, re.M), "control arm not marked *", result)
-        results_lines = [l for l in result.out.splitlines() if l.startswith("Results:")]
+        check(re.search(r"^control \*", result.stdout, re.M), "control arm not marked *", result)
+        results_lines = [l for l in result.stdout.splitlines() if l.startswith("Results:")]
         check(len(results_lines) == 1 and str(output) in results_lines[0],
               "no 'Results: <output>' line", result)
         check(output.is_file(), f"{output} was not written", result)
@@ -246,7 +150,7 @@ def test_run_small_default_scenario_file_and_summary():
         check(sorted(os.listdir(output.parent)) == ["trial.h5"],
               f"unexpected files next to the output: {os.listdir(output.parent)}")
 
-        version = kindred("--version", cwd=tmp).out.strip()
+        version = kindred("--version", cwd=tmp).stdout.strip()
         with h5py.File(output, "r") as f:
             attrs = f.attrs
             check(attrs["format"] == "kindred-trial", f"format = {attrs['format']!r}")
@@ -309,7 +213,7 @@ def test_default_output_path_is_relative_to_working_directory():
     with tempfile.TemporaryDirectory() as tmp:
         scenario = write_small_default(tmp, weeks=4, patients=40)
         result = run_ok(tmp, scenario)
-        check("Results: results/default.h5" in result.out, "Results line", result)
+        check("Results: results/default.h5" in result.stdout, "Results line", result)
         check((Path(tmp) / "results" / "default.h5").is_file(), "results/default.h5 missing")
         check_no_tmp(tmp)
 
@@ -329,12 +233,19 @@ def test_set_weeks_on_default_scenario_checks_tie_snapshots():
 # ---- overrides, seeds, determinism ---------------------------------------------------------------
 
 
+def run_as_is_and_with(directory, override):
+    """Runs the small default scenario as it is (to base.h5) and with --set `override` (to
+    changed.h5); returns the two paths."""
+    scenario = write_small_default(directory)
+    base, changed = Path(directory) / "base.h5", Path(directory) / "changed.h5"
+    run_ok(directory, scenario, "-o", base)
+    run_ok(directory, scenario, "-o", changed, "--set", override)
+    return base, changed
+
+
 def test_set_beta_help_is_recorded_and_changes_results():
     with tempfile.TemporaryDirectory() as tmp:
-        scenario = write_small_default(tmp)
-        base, changed = Path(tmp) / "base.h5", Path(tmp) / "beta.h5"
-        run_ok(tmp, scenario, "-o", base)
-        run_ok(tmp, scenario, "-o", changed, "--set", "beta_help=0.05")
+        base, changed = run_as_is_and_with(tmp, "beta_help=0.05")
         with h5py.File(base, "r") as f:
             check(f["parameters"].attrs["beta_help"] == 0.01, "default beta_help")
             check(f.attrs["overrides"] == "", "overrides without --set")
@@ -351,10 +262,7 @@ def test_set_beta_help_is_recorded_and_changes_results():
 
 def test_set_seed_changes_results():
     with tempfile.TemporaryDirectory() as tmp:
-        scenario = write_small_default(tmp)
-        base, changed = Path(tmp) / "base.h5", Path(tmp) / "seed.h5"
-        run_ok(tmp, scenario, "-o", base)
-        run_ok(tmp, scenario, "-o", changed, "--set", "seed=424242")
+        base, changed = run_as_is_and_with(tmp, "seed=424242")
         with h5py.File(changed, "r") as f:
             check(int(f.attrs["seed"]) == 424242, "root seed attribute")
             check(int(f["replicate_000"].attrs["seed"]) == 424242, "replicate seed attribute")
@@ -373,9 +281,9 @@ def test_same_command_twice_is_identical():
         ta, tb = trajectories(first), trajectories(second)
         for name in ta:
             check(equal(ta[name], tb[name]), f"trajectories/{name} differ between two runs")
-        check_same_file_contents(first, second, "two identical runs")
+        harness.check_same_hdf5(first, second, "two identical runs", equal=equal)
         strip = lambda text: re.sub(r"Results: .*", "", text)  # path and seconds differ
-        check(strip(r1.out) == strip(r2.out), "summaries differ", r2)
+        check(strip(r1.stdout) == strip(r2.stdout), "summaries differ", r2)
 
 
 def test_threads_1_and_2_are_identical():
@@ -390,7 +298,7 @@ def test_threads_1_and_2_are_identical():
             for name in ta:
                 check(equal(ta[name], tb[name]),
                       f"replicate {replicate}: trajectories/{name} differ for 1 vs 2 threads")
-        check_same_file_contents(one, two, "--threads 1 vs --threads 2")
+        harness.check_same_hdf5(one, two, "--threads 1 vs --threads 2", equal=equal)
         with h5py.File(one, "r") as f:
             check("replicate_001" in f, "--set replicates=2 wrote no replicate_001")
             check(not equal(f["replicate_000/trajectories/distress"][()],
@@ -407,21 +315,21 @@ def test_validate_describes_and_writes_nothing():
         before = tree(tmp)
         result = kindred("validate", scenario, "--set", "beta_help=0.05", cwd=tmp)
         check_rc(result, 0)
-        check(result.err == "", "validate wrote to stderr", result)
-        check(re.search(r"^scenario default \(.*small\.yaml\): valid$", result.out, re.M),
+        check(result.stderr == "", "validate wrote to stderr", result)
+        check(re.search(r"^scenario default \(.*small\.yaml\): valid$", result.stdout, re.M),
               "no 'scenario ...: valid' line", result)
-        check(re.search(r"^arm control \(control\): share 0\.5$", result.out, re.M),
+        check(re.search(r"^arm control \(control\): share 0\.5$", result.stdout, re.M),
               "control arm not described", result)
-        check(re.search(r"^arm befriending: share 0\.5$", result.out, re.M),
+        check(re.search(r"^arm befriending: share 0\.5$", result.stdout, re.M),
               "befriending arm not described", result)
-        check("  befriending: weeks 0 to 52" in result.out, "program not described", result)
-        check("parameter beta_help = 0.05 (default 0.01)" in result.out,
+        check("  befriending: weeks 0 to 52" in result.stdout, "program not described", result)
+        check("parameter beta_help = 0.05 (default 0.01)" in result.stdout,
               "--set beta_help not shown", result)
         check(tree(tmp) == before, f"validate wrote files: {set(tree(tmp)) - set(before)}")
 
         csv = kindred("validate", DATA / "csv_population.yaml", cwd=tmp)
         check_rc(csv, 0)
-        check("valid" in csv.out and "population: CSV" in csv.out, "CSV scenario", csv)
+        check("valid" in csv.stdout and "population: CSV" in csv.stdout, "CSV scenario", csv)
         check(tree(tmp) == before, "validate of the CSV scenario wrote files")
 
 
@@ -431,7 +339,7 @@ def test_models_list():
                      ["models", "list", "--models-dir", MODELS]):
             result = kindred(*args, cwd=tmp)
             check_rc(result, 0)
-            names = [line.split()[0] for line in result.out.splitlines()[1:] if line.strip()]
+            names = [line.split()[0] for line in result.stdout.splitlines()[1:] if line.strip()]
             check("befriending" in names and "treatment_as_usual" in names,
                   "befriending / treatment_as_usual not listed", result)
 
@@ -443,18 +351,18 @@ def test_models_list():
             text.replace("name: befriending", "name: cli_test_model", 1))
         result = kindred("--models-dir", extra, "models", "list", cwd=tmp)
         check_rc(result, 0)
-        check(re.search(r"^cli_test_model\s", result.out, re.M), "--models-dir ignored", result)
+        check(re.search(r"^cli_test_model\s", result.stdout, re.M), "--models-dir ignored", result)
 
 
 def test_models_show_befriending():
     with tempfile.TemporaryDirectory() as tmp:
         result = kindred("models", "show", "befriending", cwd=tmp)
         check_rc(result, 0)
-        check(result.out.startswith("befriending (Befriending)"), "title line", result)
+        check(result.stdout.startswith("befriending (Befriending)"), "title line", result)
         for text in ("resources:", "social_relationships     1", "recreational_activities  1",
                      "decision_making          0", "relationship types: friend",
                      "- volunteer", "persist_probability"):
-            check(text in result.out, f"'models show befriending' lacks {text!r}", result)
+            check(text in result.stdout, f"'models show befriending' lacks {text!r}", result)
 
 
 def test_models_show_unknown_model():
@@ -463,15 +371,15 @@ def test_models_show_unknown_model():
         check_rc(result, INPUT_ERROR)
         line = one_error_line(result)
         check("nosuchmodel" in line, "error does not name 'nosuchmodel'", result)
-        check(result.out == "", "stdout not empty", result)
+        check(result.stdout == "", "stdout not empty", result)
 
 
 def test_models_compare():
     with tempfile.TemporaryDirectory() as tmp:
         result = kindred("models", "compare", "befriending", "peer_support_workers", cwd=tmp)
         check_rc(result, 0)
-        check(result.err == "", "compare wrote to stderr", result)
-        lines = result.out.splitlines()
+        check(result.stderr == "", "compare wrote to stderr", result)
+        lines = result.stdout.splitlines()
         check(lines[0] == "compare befriending (Befriending) with peer_support_workers "
               "(Peer support workers)", "title line", result)
         check(re.match(r"^field\s+befriending\s+peer_support_workers$", lines[1]), "header", result)
@@ -483,9 +391,9 @@ def test_models_compare():
                               ("recreational_activities", ["1", "0"])):
             check(rows.get(field) == values, f"row {field}: {rows.get(field)}", result)
         check(re.search(r"^delivery volunteer\s+volunteer \(persist_probability 0\)\s+-$",
-                        result.out, re.M), "volunteer row", result)
+                        result.stdout, re.M), "volunteer row", result)
         check(re.search(r"^delivery peer_worker\s+-\s+peer_worker \(persist_probability",
-                        result.out, re.M), "peer_worker row", result)
+                        result.stdout, re.M), "peer_worker row", result)
         same = lines[-1]
         check(same.startswith("same: social_relationships 1, decision_making 0"), "same line",
               result)
@@ -498,14 +406,15 @@ def test_models_compare():
         itself = kindred("models", "compare", "open_dialogue", MODELS / "open_dialogue.yaml",
                          cwd=tmp)
         check_rc(itself, 0)
-        check(itself.out.splitlines()[1] == "no differences", "model differs from itself", itself)
-        check("delivery activate (types family,friend; a_w 0.02; a_q 0.02)" in itself.out,
+        check(itself.stdout.splitlines()[1] == "no differences", "model differs from itself",
+              itself)
+        check("delivery activate (types family,friend; a_w 0.02; a_q 0.02)" in itself.stdout,
               "delivery elements with their parameters", itself)
 
         # An unknown model: one error line naming it, nothing on stdout.
         bad = kindred("models", "compare", "befriending", "nosuchmodel", cwd=tmp)
         check_rc(bad, INPUT_ERROR)
-        check("nosuchmodel" in one_error_line(bad) and bad.out == "", "unknown model", bad)
+        check("nosuchmodel" in one_error_line(bad) and bad.stdout == "", "unknown model", bad)
         missing = kindred("models", "compare", "befriending", cwd=tmp)
         check_rc(missing, INPUT_ERROR)
         one_error_line(missing)
@@ -515,7 +424,7 @@ def test_parameters_lists_all_37():
     with tempfile.TemporaryDirectory() as tmp:
         result = kindred("parameters", cwd=tmp)
         check_rc(result, 0)
-        rows = [line.split() for line in result.out.splitlines()[1:] if line.strip()]
+        rows = [line.split() for line in result.stdout.splitlines()[1:] if line.strip()]
         names = [row[0] for row in rows]
         check(names == list(PARAMETER_DEFAULTS),
               f"parameter names differ from spec §6: {names}", result)
@@ -638,7 +547,7 @@ def test_output_folder_cannot_be_created():
         before = tree(tmp)
         result = kindred("run", DATA / "csv_population.yaml", "-o", blocker / "sub" / "trial.h5",
                          cwd=tmp)
-        check(result.rc != 0, "exit code 0 for an impossible output path", result)
+        check(result.returncode != 0, "exit code 0 for an impossible output path", result)
         check_rc(result, RUNTIME_FAILURE)
         line = one_error_line(result)
         check("blocker" in line, "error does not name the path", result)
@@ -725,33 +634,13 @@ def test_run_csv_population():
 
 def main():
     global KINDRED
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kindred", required=True, help="path of the kindred program")
-    parser.add_argument("-k", dest="select", default="", help="run only tests containing this")
-    options = parser.parse_args()
+    options = harness.arguments(__doc__).parse_args()
     KINDRED = Path(options.kindred).resolve()
     if not os.access(KINDRED, os.X_OK):
         print(f"not an executable: {KINDRED}")
         print("0 passed, 1 failed")
         return 1
-
-    tests = [(name, fn) for name, fn in globals().items()
-             if name.startswith("test_") and callable(fn) and options.select in name]
-    passed = failed = 0
-    for name, fn in tests:
-        try:
-            fn()
-        except Failure as failure:
-            failed += 1
-            print(f"FAIL {name}\n{failure}\n", flush=True)
-        except Exception:  # a crash of the test itself (or a timeout) is a failure too
-            failed += 1
-            print(f"FAIL {name} (exception)\n{traceback.format_exc()}", flush=True)
-        else:
-            passed += 1
-            print(f"ok   {name}", flush=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return harness.main(harness.tests_of(globals(), options.select))
 
 
 if __name__ == "__main__":

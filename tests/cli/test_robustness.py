@@ -12,9 +12,9 @@ Usage: test_robustness.py --kindred PATH [-k SUBSTRING]
   structure, and a model file changed since the run;
 - the memory estimate refuses what does not fit and bounds the measured peak memory.
 
-Runs like tests/cli/test_cli.py: every test_* function in order, "N passed, M failed" at the end.
+Runs like tests/cli/test_cli.py (tests/harness.py): every test_* function in order, "N passed,
+M failed" at the end.
 """
-import argparse
 import os
 import random
 import re
@@ -25,13 +25,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 
 import h5py
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from harness import check  # noqa: E402
+import harness  # noqa: E402
+
 KINDRED = None
 SANITIZED = False  # ASan/TSan builds: slower, and their memory is not the program's
 
@@ -64,60 +67,22 @@ sweep:
 """
 
 
-class Failure(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
-def kindred(*args, cwd, timeout=600):
-    env = dict(os.environ)
-    env.pop("KINDRED_MODELS_PATH", None)
-    return subprocess.run([str(KINDRED)] + [str(a) for a in args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+def kindred(*args, cwd, expect=None):
+    return harness.run(KINDRED, *args, cwd=cwd, env=harness.environment(), timeout=600,
+                       expect=expect)
 
 
 def ok(*args, cwd):
     """Runs kindred, requires exit code 0; the result has .seconds, the time it took."""
     started = time.time()
-    result = kindred(*args, cwd=cwd)
+    result = kindred(*args, cwd=cwd, expect=0)
     result.seconds = time.time() - started
-    check(result.returncode == 0, f"kindred {' '.join(map(str, args))}: exit "
-          f"{result.returncode}\n{result.stdout}\n{result.stderr}")
     return result
 
 
 def start(*args, cwd):
-    env = dict(os.environ)
-    env.pop("KINDRED_MODELS_PATH", None)
-    return subprocess.Popen([str(KINDRED)] + [str(a) for a in args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def same_contents(a, b, ignore_root=("created",)):
-    """Every dataset (bit for bit) and attribute of two HDF5 files, except `ignore_root`."""
-    with h5py.File(a, "r") as f, h5py.File(b, "r") as g:
-        objects_a, objects_b = {}, {}
-        f.visititems(lambda name, obj: objects_a.__setitem__(name, obj))
-        g.visititems(lambda name, obj: objects_b.__setitem__(name, obj))
-        check(set(objects_a) == set(objects_b),
-              f"{a} and {b} hold different objects: {sorted(set(objects_a) ^ set(objects_b))[:5]}")
-        for name, obj in objects_a.items():
-            other = objects_b[name]
-            if isinstance(obj, h5py.Dataset):
-                x, y = obj[()], other[()]
-                if x.dtype.kind == "f":
-                    check(x.shape == y.shape and x.tobytes() == y.tobytes(), f"{name} differs")
-                else:
-                    check(np.array_equal(x, y), f"{name} differs")
-            for key in obj.attrs:
-                check(np.array_equal(obj.attrs[key], other.attrs[key]), f"{name}@{key} differs")
-        for key in f.attrs:
-            if key not in ignore_root:
-                check(np.array_equal(f.attrs[key], g.attrs[key]), f"root attribute {key} differs")
+    return harness.start(KINDRED, *args, cwd=cwd, env=harness.environment(),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def summary_table(stdout):
@@ -188,7 +153,7 @@ def test_sigint_trial_then_resume_equals_uninterrupted():
         check(verify.returncode == 0 and "incomplete" in verify.stdout,
               f"verify of the interrupted file: {verify.returncode}\n{verify.stdout}{verify.stderr}")
         resumed = ok("run", "t.yaml", "-o", "out.h5", "-q", "--resume", cwd=tmp)
-        same_contents(Path(tmp, "whole.h5"), Path(tmp, "out.h5"))
+        harness.check_same_hdf5(Path(tmp, "whole.h5"), Path(tmp, "out.h5"), "resumed vs whole")
         check(summary_table(resumed.stdout) == summary_table(whole.stdout),
               f"summaries differ:\n{whole.stdout}\n{resumed.stdout}")
         with h5py.File(Path(tmp, "out.h5"), "r") as f:
@@ -243,7 +208,7 @@ def test_sigint_sweep_then_resume_equals_uninterrupted():
         done, total, complete = done_count(Path(tmp, "out.h5"))
         check(complete == 0 and done < total, f"{done} of {total} runs, complete {complete}")
         ok("sweep", "s.yaml", "-o", "out.h5", "-q", "--resume", cwd=tmp)
-        same_contents(Path(tmp, "whole.h5"), Path(tmp, "out.h5"))
+        harness.check_same_hdf5(Path(tmp, "whole.h5"), Path(tmp, "out.h5"), "resumed vs whole")
 
 
 def test_kill9_sweep_at_random_moments_then_resume_equals_uninterrupted():
@@ -267,7 +232,7 @@ def test_kill9_sweep_at_random_moments_then_resume_equals_uninterrupted():
                     check(complete == 0, "a killed sweep's file says complete")
         check(kills > 0, "no sweep was killed before it finished")
         ok("sweep", "s.yaml", "-o", "out.h5", "-q", "--resume", cwd=tmp)
-        same_contents(Path(tmp, "whole.h5"), Path(tmp, "out.h5"))
+        harness.check_same_hdf5(Path(tmp, "whole.h5"), Path(tmp, "out.h5"), "resumed vs whole")
 
 
 # ---- verify ------------------------------------------------------------------------------------
@@ -370,31 +335,11 @@ def test_memory_estimate_bounds_the_measured_peak():
 
 def main():
     global KINDRED, SANITIZED
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kindred", required=True)
-    parser.add_argument("-k", dest="select", default="")
-    options = parser.parse_args()
+    options = harness.arguments(__doc__).parse_args()
     KINDRED = Path(options.kindred).resolve()
     binary = KINDRED.read_bytes()
     SANITIZED = b"__asan_init" in binary or b"__tsan_init" in binary
-    tests = [(name, fn) for name, fn in globals().items()
-             if name.startswith("test_") and callable(fn) and options.select in name]
-    passed = failed = 0
-    for name, fn in tests:
-        started = time.time()
-        try:
-            fn()
-        except Failure as failure:
-            failed += 1
-            print(f"FAIL {name}\n{failure}\n", flush=True)
-        except Exception:
-            failed += 1
-            print(f"FAIL {name} (exception)\n{traceback.format_exc()}", flush=True)
-        else:
-            passed += 1
-            print(f"ok   {name} ({time.time() - started:.1f} s)", flush=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return harness.main(harness.tests_of(globals(), options.select), timed=True)
 
 
 if __name__ == "__main__":

@@ -8,17 +8,17 @@
 #include <vector>
 
 #include "config/scenario.hpp"
+#include "config_fixtures.hpp"
 
 namespace kindred {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kInline =
-    fs::path(KINDRED_SOURCE_DIR) / "tests" / "data" / "config" / "scenarios" / "inline.yaml";
+const fs::path kInline = config_testing::kTestData / "scenarios" / "inline.yaml";
 
 const ModelCatalogue& catalogue() {
-    static const ModelCatalogue models({fs::path(KINDRED_SOURCE_DIR) / "models"});
+    static const ModelCatalogue models({config_testing::kModelsDir});
     return models;
 }
 
@@ -29,15 +29,7 @@ ScenarioSpec load(const std::string& population, const std::vector<std::string>&
 
 std::string error_of(const std::string& population, const std::vector<std::string>& overrides = {},
                      const std::string& arms = "arms:\n  - name: a\n    share: 0.5\n") {
-    try {
-        load(population, overrides, arms);
-    } catch (const InputError& error) {
-        const std::string message = error.what();
-        EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-        return message;
-    }
-    ADD_FAILURE() << "expected an InputError";
-    return {};
+    return config_testing::input_error([&] { load(population, overrides, arms); });
 }
 
 void expect_contains(const std::string& message, const std::string& part) {

@@ -10,31 +10,21 @@
 #include <vector>
 
 #include "config/scenario.hpp"
+#include "config_fixtures.hpp"
 
 namespace kindred {
 namespace {
 
 namespace fs = std::filesystem;
+using config_testing::bad_input_name;
+using config_testing::BadInput;
+using config_testing::input_error;
+using config_testing::kModelsDir;
+using config_testing::kTestData;
+using config_testing::kTestModelsDir;
+using config_testing::located;
 
-const fs::path kModelsDir = fs::path(KINDRED_SOURCE_DIR) / "models";
-/// tests/data/config (spelled from the source root: KINDRED_TEST_DATA_DIR is per test folder).
-const fs::path kTestData = fs::path(KINDRED_SOURCE_DIR) / "tests" / "data" / "config";
-const fs::path kTestModelsDir = kTestData / "models";
 const fs::path kShadowModelsDir = kTestData / "models_shadow";
-
-/// Runs `load` and returns the InputError's message (empty and a test failure if none).
-template <typename Load>
-std::string input_error(Load&& load) {
-    try {
-        load();
-    } catch (const InputError& error) {
-        const std::string message = error.what();
-        EXPECT_EQ(message.find('\n'), std::string::npos) << "not one line: " << message;
-        return message;
-    }
-    ADD_FAILURE() << "expected an InputError";
-    return {};
-}
 
 /// A fresh directory per test, removed afterwards.
 class ModelLoaderFiles : public ::testing::Test {
@@ -225,15 +215,7 @@ expertise: everyone
 }
 
 /// One malformed model file and the pieces its error message must contain.
-struct BadModel {
-    std::string label;
-    std::string text;
-    std::string location;  ///< "LINE:COL" (or "" for a message without one)
-    std::string key;       ///< "key 'k'" (or another fragment naming what is wrong)
-    std::string detail;    ///< a further fragment: what was expected or found
-};
-
-void PrintTo(const BadModel& bad, std::ostream* out) { *out << bad.label; }
+using BadModel = BadInput;
 
 constexpr const char* kResources = R"(resources:
   social_relationships: 1
@@ -256,9 +238,7 @@ TEST_P(ModelLoaderErrors, NamesFileLineAndKey) {
     const BadModel& bad = GetParam();
     const fs::path path = write("bad.yaml", bad.text);
     const std::string message = input_error([&] { load_model_file(path); });
-    const std::string where =
-        bad.location.empty() ? path.string() + ": " : path.string() + ":" + bad.location + ": ";
-    EXPECT_EQ(message.rfind(where, 0), 0u) << message;
+    EXPECT_EQ(message.rfind(located(path, bad.location), 0), 0u) << message;
     EXPECT_NE(message.find(bad.key), std::string::npos) << message;
     EXPECT_NE(message.find(bad.detail), std::string::npos) << message;
 }
@@ -334,7 +314,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "key 'delivery'", "expected a list of delivery elements, found 'volunteer'"},
         BadModel{"TwoDocuments", valid_model("---\nname: bad\n"), "11:1", "one YAML document",
                  "found more than one"}),
-    [](const ::testing::TestParamInfo<BadModel>& info) { return info.param.label; });
+    bad_input_name);
 
 }  // namespace
 }  // namespace kindred

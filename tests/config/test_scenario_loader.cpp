@@ -10,17 +10,22 @@
 #include <vector>
 
 #include "config/scenario.hpp"
+#include "config_fixtures.hpp"
 
 namespace kindred {
 namespace {
 
 namespace fs = std::filesystem;
+using config_testing::bad_input_name;
+using config_testing::BadInput;
+using config_testing::error_or_none;
+using config_testing::input_error;
+using config_testing::kModelsDir;
+using config_testing::kTestData;
+using config_testing::kTestModelsDir;
+using config_testing::located;
 
-const fs::path kModelsDir = fs::path(KINDRED_SOURCE_DIR) / "models";
-/// tests/data/config (spelled from the source root: KINDRED_TEST_DATA_DIR is per test folder).
-const fs::path kTestData = fs::path(KINDRED_SOURCE_DIR) / "tests" / "data" / "config";
 const fs::path kDefaultScenario = fs::path(KINDRED_SOURCE_DIR) / "scenarios" / "default.yaml";
-const fs::path kTestModelsDir = kTestData / "models";
 const fs::path kScenarioDir = kTestData / "scenarios";
 /// Where inline scenario texts pretend to live (the file need not exist).
 const fs::path kInline = kScenarioDir / "inline.yaml";
@@ -32,20 +37,6 @@ const ModelCatalogue& catalogue() {
 
 ScenarioSpec load(const std::string& text, const std::vector<std::string>& overrides = {}) {
     return load_scenario_text(text, kInline, catalogue(), overrides);
-}
-
-/// Runs `load` and returns the InputError's message (empty and a test failure if none).
-template <typename Load>
-std::string input_error(Load&& load) {
-    try {
-        load();
-    } catch (const InputError& error) {
-        const std::string message = error.what();
-        EXPECT_EQ(message.find('\n'), std::string::npos) << "not one line: " << message;
-        return message;
-    }
-    ADD_FAILURE() << "expected an InputError";
-    return {};
 }
 
 std::string read_file(const fs::path& path) {
@@ -366,22 +357,14 @@ TEST(ScenarioLoader, MissingFile) {
 }
 
 /// One malformed scenario and the pieces its error message must contain.
-struct BadScenario {
-    std::string label;
-    std::string text;
-    std::string location;  ///< "LINE:COL"
-    std::string key;       ///< "key 'k'" (or another fragment naming what is wrong)
-    std::string detail;    ///< a further fragment: what was expected or found
-};
-
-void PrintTo(const BadScenario& bad, std::ostream* out) { *out << bad.label; }
+using BadScenario = BadInput;
 
 class ScenarioLoaderErrors : public ::testing::TestWithParam<BadScenario> {};
 
 TEST_P(ScenarioLoaderErrors, NamesFileLineAndKey) {
     const BadScenario& bad = GetParam();
     const std::string message = input_error([&] { load(bad.text); });
-    EXPECT_EQ(message.rfind(kInline.string() + ":" + bad.location + ": ", 0), 0u) << message;
+    EXPECT_EQ(message.rfind(located(kInline, bad.location), 0), 0u) << message;
     EXPECT_NE(message.find(bad.key), std::string::npos) << message;
     EXPECT_NE(message.find(bad.detail), std::string::npos) << message;
 }
@@ -561,7 +544,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadScenario{"UnknownRole",
                     with_arm("output:\n  trajectories:\n    roles: [patient, robot]\n"), "3:22",
                     "key 'output.trajectories.roles[1]'", "one of patient, family, friend"}),
-    [](const ::testing::TestParamInfo<BadScenario>& info) { return info.param.label; });
+    bad_input_name);
 
 /// One bad command-line override and the exact message it must produce.
 struct BadOverride {
@@ -633,12 +616,7 @@ class ScenarioOverrides : public ::testing::Test {
         return load_scenario_file(source_ / "scenarios/default.yaml", catalogue_, overrides);
     }
     std::string error_of(const std::vector<std::string>& overrides) {
-        try {
-            load(overrides);
-        } catch (const InputError& e) {
-            return e.what();
-        }
-        return "no error";
+        return error_or_none([&] { load(overrides); });
     }
 };
 
@@ -711,12 +689,7 @@ namespace {
 TEST(YamlText, RejectsInvalidUtf8ControlCharactersDeepNestingAndHugeFiles) {
     const ModelCatalogue catalogue({std::filesystem::path(KINDRED_SOURCE_DIR) / "models"});
     const auto error_of = [&](const std::string& text) {
-        try {
-            load_scenario_text(text, "in.yaml", catalogue);
-        } catch (const InputError& e) {
-            return std::string(e.what());
-        }
-        return std::string("no error");
+        return error_or_none([&] { load_scenario_text(text, "in.yaml", catalogue); });
     };
     EXPECT_EQ(error_of(",\x8b:"), "in.yaml:1:2: expected UTF-8 text, found the byte 0x8b");
     EXPECT_EQ(error_of("seed: 1\nname: \xc0\xaf"),

@@ -8,18 +8,19 @@ The module's runs must equal `kindred run` of the same scenario: aggregates and 
 are compared with the trial file bit for bit (same code, same random streams). Every output
 goes to a temporary directory.
 """
-import argparse
 import math
-import subprocess
 import sys
 import tempfile
-import traceback
 from pathlib import Path
 
 import h5py
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from harness import Failure, check  # noqa: E402
+import harness  # noqa: E402
+
 SCENARIO = REPO / "tests" / "data" / "analysis" / "module_trial.yaml"
 VARIABLES = ["distress", "agency", "knowledge", "strengths", "recreation", "help_received",
              "help_given", "strain"]
@@ -28,22 +29,8 @@ KINDRED = None
 kindred = None  # the module, imported in main()
 
 
-class Failure(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
 def run_cli(*args, cwd):
-    completed = subprocess.run([str(KINDRED)] + [str(a) for a in args], cwd=cwd,
-                               capture_output=True, text=True, timeout=300)
-    if completed.returncode != 0:
-        raise Failure(f"kindred {' '.join(map(str, args))} failed ({completed.returncode}):\n"
-                      f"{completed.stdout}\n{completed.stderr}")
-    return completed
+    return harness.run(KINDRED, *args, cwd=cwd, timeout=300, expect=0)
 
 
 def test_module_basics():
@@ -173,10 +160,8 @@ def test_errors_are_python_exceptions():
 
 def main():
     global KINDRED, kindred
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--kindred")
+    parser = harness.arguments(__doc__, kindred_required=False)
     parser.add_argument("--skip")
-    parser.add_argument("-k", default="")
     args = parser.parse_args()
     if args.skip:
         print(f"SKIPPED: {args.skip}")
@@ -184,19 +169,7 @@ def main():
     KINDRED = Path(args.kindred).resolve()
     import kindred as module
     kindred = module
-    tests = [(name, f) for name, f in globals().items()
-             if name.startswith("test_") and callable(f) and args.k in name]
-    failed = 0
-    for name, test in tests:
-        try:
-            test()
-            print(f"ok   {name}")
-        except Exception:
-            failed += 1
-            print(f"FAIL {name}")
-            traceback.print_exc()
-    print(f"{len(tests) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return harness.main(harness.tests_of(globals(), args.select))
 
 
 if __name__ == "__main__":

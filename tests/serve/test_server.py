@@ -22,7 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/
+import harness  # noqa: E402
 
 SECRET = "KINDRED-SECRET-OUTSIDE-THE-WEB-FOLDER"
 KINDRED = None  # set by main()
@@ -237,16 +240,9 @@ def main():
         tests = [test_serves_its_own_files, test_refuses_paths_outside_its_files,
                  test_refuses_malformed_requests, test_bounds_the_number_of_sessions,
                  test_a_second_server_cannot_take_the_port, test_still_serves_after_all_that]
-        failed = 0
         try:
-            for test in tests:
-                try:
-                    test(server, web)
-                    print(f"ok: {test.__name__}")
-                except Exception:
-                    failed += 1
-                    print(f"FAILED: {test.__name__}")
-                    traceback.print_exc()
+            passed, failed, _ = harness.run_tests([(test.__name__, test) for test in tests],
+                                                  call=lambda test: test(server, web))
         finally:
             server.process.send_signal(signal.SIGTERM)
             try:
@@ -257,14 +253,16 @@ def main():
             stderr = server.process.stderr.read()
         if code != 0:
             failed += 1
-            print(f"FAILED: the server did not stop cleanly on SIGTERM (exit {code})")
+            print(f"FAIL the server did not stop cleanly on SIGTERM (exit {code})")
         else:
-            print("ok: stops cleanly on SIGTERM")
+            passed += 1
+            print("ok   stops cleanly on SIGTERM")
         if "outside" not in stderr:
             failed += 1
-            print(f"FAILED: the refused symbolic link was not reported: {stderr!r}")
-        print(f"{len(tests) + 2 - failed} passed, {failed} failed")
-        return 1 if failed else 0
+            print(f"FAIL the refused symbolic link was not reported: {stderr!r}")
+        else:
+            passed += 1
+        return harness.summary(passed, failed)
 
 
 if __name__ == "__main__":

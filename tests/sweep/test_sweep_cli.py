@@ -8,15 +8,12 @@ Without -k every test but the MPI ones runs; `-k mpi` runs the MPI test, which e
 Ends with "N passed, M failed". Every output goes to a fresh temporary directory. Fixtures:
 tests/sweep/data/.
 """
-import argparse
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 from pathlib import Path
 
 # A sweep file is read here while a sweep writes it: no HDF5 file locks (set before h5py loads).
@@ -25,96 +22,20 @@ import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+from harness import Skip, check, check_rc, one_error_line  # noqa: E402
+import harness  # noqa: E402
+
 DATA = REPO / "tests" / "sweep" / "data"
 SMALL = DATA / "small.yaml"      # 12 runs of a few milliseconds
 KILL = DATA / "kill.yaml"        # 48 runs of some tens of milliseconds
 KINDRED = None
 MPI_STATE = "ON"
-SKIP = 77
-
-
-class Failure(Exception):
-    """A failed check; the message carries the details."""
-
-
-class Skip(Exception):
-    """The test cannot run here; the message says why."""
-
-
-class Result:
-    def __init__(self, args, completed):
-        self.args = args
-        self.rc = completed.returncode
-        self.out = completed.stdout
-        self.err = completed.stderr
-
-    def describe(self):
-        return (f"  command: {' '.join(self.args)}\n  exit code: {self.rc}\n"
-                f"  stdout:\n{self.out}\n  stderr:\n{self.err}")
-
-
-def environment(extra=None):
-    env = dict(os.environ)
-    for name in list(env):
-        if name.startswith(("SLURM_", "OMPI_COMM_WORLD", "PMI")):
-            env.pop(name)
-    env.pop("KINDRED_MODELS_PATH", None)
-    env.update(extra or {})
-    return env
 
 
 def kindred(*args, cwd, env=None, launcher=()):
-    argv = list(launcher) + [str(KINDRED)] + [str(a) for a in args]
-    completed = subprocess.run(argv, cwd=cwd, env=environment(env), capture_output=True,
-                               text=True, timeout=240, check=False)
-    return Result(argv, completed)
-
-
-def check(condition, message, result=None):
-    if not condition:
-        raise Failure(message + ("\n" + result.describe() if result is not None else ""))
-
-
-def check_rc(result, expected):
-    check(result.rc == expected, f"expected exit code {expected}, got {result.rc}", result)
-
-
-def one_error_line(result):
-    text = result.err.rstrip("\n")
-    check(text != "" and "\n" not in text, "stderr is not exactly one line", result)
-    return text
-
-
-def contents(path):
-    """Every dataset and attribute of an HDF5 file but the root attribute 'created'."""
-    out = {}
-    with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
-                out[("dataset", name)] = obj[()]
-            for key, value in obj.attrs.items():
-                out[("attribute", name, key)] = value
-        visit("/", f)
-        f.visititems(visit)
-    out.pop(("attribute", "/", "created"), None)
-    return out
-
-
-def equal(a, b):
-    a, b = np.asarray(a), np.asarray(b)
-    if a.shape != b.shape or a.dtype != b.dtype:
-        return False
-    if a.dtype.kind == "f":   # bit for bit, NaN included
-        return a.tobytes() == b.tobytes()
-    return np.array_equal(a, b)
-
-
-def check_same_contents(a, b, what):
-    ca, cb = contents(a), contents(b)
-    check(sorted(ca) == sorted(cb),
-          f"{what}: different objects: {sorted(set(ca) ^ set(cb))[:10]}")
-    differing = [key for key in ca if not equal(ca[key], cb[key])]
-    check(not differing, f"{what}: differ in {differing[:10]}")
+    return harness.run(KINDRED, *args, cwd=cwd, env=harness.environment(env), launcher=launcher,
+                       timeout=240)
 
 
 def done_count(path):
@@ -128,8 +49,8 @@ def done_count(path):
 def test_sweep_writes_a_complete_file(tmp):
     result = kindred("sweep", SMALL, "-o", "out.h5", cwd=tmp)
     check_rc(result, 0)
-    check("12 runs in" in result.out and "complete" in result.out, "no summary", result)
-    check("[sweep] 12/12 runs (100%)" in result.err, "no final progress line", result)
+    check("12 runs in" in result.stdout and "complete" in result.stdout, "no summary", result)
+    check("[sweep] 12/12 runs (100%)" in result.stderr, "no final progress line", result)
     with h5py.File(tmp / "out.h5", "r") as f:
         check(f.attrs["format"] == "kindred-sweep" and f.attrs["complete"] == 1, "not complete")
         check(list(f["runs/run_id"][()]) == list(range(12)), "run ids not 0 … 11")
@@ -150,9 +71,9 @@ def test_kill_and_resume_equals_uninterrupted(tmp):
     for attempt in range(5):
         target = tmp / "killed.h5"
         target.unlink(missing_ok=True)
-        process = subprocess.Popen([str(KINDRED), "sweep", str(KILL), "-o", str(target), "-q"],
-                                   cwd=tmp, env=environment(), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        process = harness.start(KINDRED, "sweep", KILL, "-o", target, "-q", cwd=tmp,
+                                env=harness.environment(), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while process.poll() is None and time.monotonic() < deadline:
             if target.exists():
@@ -178,9 +99,9 @@ def test_kill_and_resume_equals_uninterrupted(tmp):
     check(killed_at <= done < total, f"expected a partial file, found {done} of {total} runs")
     resumed = kindred("sweep", KILL, "-o", "killed.h5", "--resume", "-q", cwd=tmp)
     check_rc(resumed, 0)
-    check(f"{done} runs were already done" in resumed.out or done == 0,
+    check(f"{done} runs were already done" in resumed.stdout or done == 0,
           "the summary does not say how many runs were resumed", resumed)
-    check_same_contents(tmp / "whole.h5", tmp / "killed.h5", "killed and resumed vs whole")
+    harness.check_same_hdf5(tmp / "whole.h5", tmp / "killed.h5", "killed and resumed vs whole")
 
 
 def test_shards_from_flag_and_slurm_merge_into_the_single_file(tmp):
@@ -197,7 +118,7 @@ def test_shards_from_flag_and_slurm_merge_into_the_single_file(tmp):
     merged = kindred("merge", "-o", "merged.h5", "sharded.shard-1-of-2.h5",
                      "sharded.shard-0-of-2.h5", cwd=tmp)
     check_rc(merged, 0)
-    check_same_contents(tmp / "single.h5", tmp / "merged.h5", "merged shards vs single")
+    harness.check_same_hdf5(tmp / "single.h5", tmp / "merged.h5", "merged shards vs single")
 
 
 def test_merge_refuses_inconsistent_shards(tmp):
@@ -255,50 +176,25 @@ def test_mpi_equals_serial(tmp):
     result = kindred("sweep", KILL, "-o", "mpi.h5", "-q", "--threads", "1", cwd=tmp, env=env,
                      launcher=launcher)
     check_rc(result, 0)
-    check("2 ranks" in result.out, "the sweep did not run on 2 ranks", result)
-    check(result.out.count("Results:") == 1, "more than one rank printed a summary", result)
-    check_same_contents(tmp / "serial.h5", tmp / "mpi.h5", "mpirun -np 2 vs serial")
+    check("2 ranks" in result.stdout, "the sweep did not run on 2 ranks", result)
+    check(result.stdout.count("Results:") == 1, "more than one rank printed a summary", result)
+    harness.check_same_hdf5(tmp / "serial.h5", tmp / "mpi.h5", "mpirun -np 2 vs serial")
     # An existing file is refused once, by rank 0, with every rank exiting.
     again = kindred("sweep", KILL, "-o", "mpi.h5", "-q", cwd=tmp, env=env, launcher=launcher)
-    check(again.rc != 0, "an existing file was accepted under MPI", again)
-    check(again.err.count("already exists") == 1, "the error was not printed once", again)
+    check(again.returncode != 0, "an existing file was accepted under MPI", again)
+    check(again.stderr.count("already exists") == 1, "the error was not printed once", again)
 
 
 def main():
     global KINDRED, MPI_STATE
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kindred", required=True)
+    parser = harness.arguments(__doc__)
     parser.add_argument("--mpi", default="ON", choices=["ON", "OFF"])
-    parser.add_argument("-k", dest="select", default="")
     options = parser.parse_args()
     KINDRED = Path(options.kindred).resolve()
     MPI_STATE = options.mpi
-    tests = [(name, fn) for name, fn in globals().items()
-             if name.startswith("test_") and callable(fn)
-             and (options.select in name if options.select else "mpi" not in name)]
-    passed = failed = skipped = 0
-    for name, fn in tests:
-        tmp = Path(tempfile.mkdtemp(prefix="kindred_sweep_cli_"))
-        try:
-            fn(tmp)
-        except Skip as reason:
-            skipped += 1
-            print(f"skip {name}: {reason}", flush=True)
-        except Failure as failure:
-            failed += 1
-            print(f"FAIL {name}\n{failure}\n", flush=True)
-        except Exception:
-            failed += 1
-            print(f"FAIL {name} (exception)\n{traceback.format_exc()}", flush=True)
-        else:
-            passed += 1
-            print(f"ok   {name}", flush=True)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
-    if failed:
-        return 1
-    return SKIP if skipped and not passed else 0
+    tests = [(name, fn) for name, fn in harness.tests_of(globals())
+             if (options.select in name if options.select else "mpi" not in name)]
+    return harness.main(tests, temporary="kindred_sweep_cli_")
 
 
 if __name__ == "__main__":

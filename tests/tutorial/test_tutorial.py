@@ -11,14 +11,13 @@ the weeks after the program ends), lesson 6 as written (48 runs of 200 patients,
 Every number is deterministic for the scenarios' seed; the margins leave room for small changes
 of the model, not for a different result.
 """
-import argparse
 import sys
-import tempfile
-import traceback
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO / "tests"))
+import harness  # noqa: E402
 import tutorial_pictures as lessons  # noqa: E402
 
 SHORT = ["population.patients=150", "weeks=40"]
@@ -112,24 +111,10 @@ def test_lesson_6_a_sweep(tmp):
 
 def main():
     global KINDRED
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kindred", required=True)
-    parser.add_argument("-k", default="", help="run only tests whose name contains this")
-    args = parser.parse_args()
-    KINDRED = args.kindred
-    tests = [v for k, v in sorted(globals().items()) if k.startswith("test_") and args.k in k]
-    failed = 0
-    for test in tests:
-        with tempfile.TemporaryDirectory(prefix="kindred_tutorial_") as tmp:
-            try:
-                test(tmp)
-                print(f"ok: {test.__name__}")
-            except Exception:
-                failed += 1
-                print(f"FAILED: {test.__name__}")
-                traceback.print_exc()
-    print(f"{len(tests) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    options = harness.arguments(__doc__).parse_args()
+    KINDRED = options.kindred
+    tests = sorted(harness.tests_of(globals(), options.select))
+    return harness.main(tests, temporary="kindred_tutorial_")
 
 
 if __name__ == "__main__":
