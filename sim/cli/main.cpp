@@ -55,6 +55,23 @@ std::string one_line(std::string_view message) {
     return line;
 }
 
+/// A mistyped subcommand ("kindred runn", "kindred models lst"): CLI11 says only that a
+/// subcommand is required, so name the word it did not know and the subcommands it knows.
+std::optional<std::string> unknown_subcommand(CLI::App& app) {
+    CLI::App* level = &app;
+    while (!level->get_subcommands().empty()) level = level->get_subcommands().front();
+    if (level->get_require_subcommand_min() == 0) return std::nullopt;
+    const std::vector<std::string> rest = app.remaining(true);
+    if (rest.empty() || rest.front().empty() || rest.front().front() == '-') return std::nullopt;
+    std::string names;
+    for (const CLI::App* sub : level->get_subcommands([](CLI::App*) { return true; })) {
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    return fmt::format("expected a subcommand of {} ({}), found '{}'",
+                       level == &app ? std::string("kindred") : "kindred " + level->get_name(),
+                       names, rest.front());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -188,7 +205,8 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         // Bad command line: one line, like every other input error.
-        std::cerr << "kindred: error: command line: " << one_line(e.what())
+        const std::optional<std::string> unknown = unknown_subcommand(app);
+        std::cerr << "kindred: error: command line: " << one_line(unknown ? *unknown : e.what())
                   << " (see kindred --help)\n";
         return 2;
     }

@@ -566,17 +566,23 @@ class ScenarioReader {
             }
             if (matched == 0) {
                 std::vector<std::string> pairs;
+                bool arm_exists = entry.arm == "*";
                 for (const ArmSpec& arm : spec_.arms) {
+                    arm_exists = arm_exists || arm.name == entry.arm;
                     for (const ProgramSpec& program : arm.programs) {
                         pairs.push_back(arm.name + "." + program.name);
                     }
                 }
-                fail_override(entry.text,
-                              "ARM.PROGRAM.FIELD naming a program of an arm (" +
-                                  (pairs.empty() ? std::string("this scenario has none")
-                                                 : detail::join(pairs)) +
-                                  ")",
-                              fmt::format("no program '{}' in arm '{}'", entry.program, entry.arm));
+                fail_override(
+                    entry.text,
+                    "ARM.PROGRAM.FIELD naming a program of an arm (" +
+                        (pairs.empty() ? std::string("this scenario has none")
+                                       : detail::join(pairs)) +
+                        ")",
+                    entry.arm == "*" ? fmt::format("no arm with program '{}'", entry.program)
+                    : arm_exists
+                        ? fmt::format("no program '{}' in arm '{}'", entry.program, entry.arm)
+                        : fmt::format("no arm '{}'", entry.arm));
             }
         }
     }

@@ -670,6 +670,8 @@ TEST_F(ScenarioOverrides, BadOverridesNameWhatWasExpected) {
     expect("knockout.sleep=1", "MECHANISM one of help_flow");
     expect("knockout.help_flow=2", "expected an integer in [0, 1]");
     expect("control.befriending.strength=0.5", "no program 'befriending' in arm 'control'");
+    expect("treated.befriending.strength=0.5", "found no arm 'treated'");
+    expect("*.open_dialogue.strength=0.5", "found no arm with program 'open_dialogue'");
     expect("befriending.befriending.strength=7", "expected a number in [0, 1], found '7'");
     expect("befriending.befriending.colour=1", "a program field");
     expect("befriending.befriending.resources.luck=1", "resources.NAME with NAME one of");
