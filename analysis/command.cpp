@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "analysis/analyze.hpp"
@@ -33,6 +34,22 @@ AnalyzeOptions make_options(const AnalyzeCommand& command) {
         };
     }
     return options;
+}
+
+/// The output directory of `analyze` / `report`, checked before any work: an existing path must
+/// be a directory (a missing one is created when the tables are written).
+std::filesystem::path output_directory(const AnalyzeCommand& command) {
+    const std::filesystem::path directory = command.output.empty()
+                                                ? default_analysis_directory(command.file)
+                                                : std::filesystem::path(command.output);
+    std::error_code error;
+    const std::filesystem::file_status status = std::filesystem::status(directory, error);
+    if (std::filesystem::exists(status) && !std::filesystem::is_directory(status)) {
+        throw InputError(
+            fmt::format("{}: expected an output directory, found a file{}", directory.string(),
+                        command.output.empty() ? " (choose another with -o DIR)" : ""));
+    }
+    return directory;
 }
 
 void clear_progress(const AnalyzeCommand& command) {
@@ -77,11 +94,9 @@ CLI::App* add_analyze_subcommand(CLI::App& app, AnalyzeCommand& options, bool re
 int analyze_command(const AnalyzeCommand& command, const ModelCatalogue& catalogue,
                     std::ostream& out) {
     const auto started = std::chrono::steady_clock::now();
+    const std::filesystem::path directory = output_directory(command);
     const AnalysisResult result = analyze_file(command.file, make_options(command), &catalogue);
     clear_progress(command);
-    const std::filesystem::path directory = command.output.empty()
-                                                ? default_analysis_directory(command.file)
-                                                : std::filesystem::path(command.output);
     write_analysis(result, directory);
     out << format_analysis_summary(result);
     out << fmt::format(
@@ -94,9 +109,9 @@ int analyze_command(const AnalyzeCommand& command, const ModelCatalogue& catalog
 int report_command(const AnalyzeCommand& command, const ModelCatalogue& catalogue,
                    std::ostream& out) {
     const auto started = std::chrono::steady_clock::now();
+    const std::filesystem::path directory = output_directory(command);
     const AnalysisResult result = analyze_file(command.file, make_options(command), &catalogue);
     clear_progress(command);
-    const std::filesystem::path directory = command.output;
     write_analysis(result, directory);
     ReportOptions options;
     options.plots = !command.no_plots;

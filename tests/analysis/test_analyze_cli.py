@@ -300,6 +300,17 @@ def test_bad_input_is_one_line_with_exit_2():
             check(len(lines) == 1 and words in lines[0], f"stderr: {result.stderr!r}")
         check(not (Path(tmp) / "out" / "analysis.h5").exists(), "output written on bad input")
 
+        # An output "directory" that is a file: refused before any work, the file untouched.
+        taken = Path(tmp) / "taken.txt"
+        taken.write_text("keep me\n")
+        for command in ("analyze", "report"):
+            result = kindred(command, Files.trial, "-o", taken, "-q", "--no-plots"
+                             if command == "report" else "--knockouts=off", cwd=tmp, expect=2)
+            lines = result.stderr.strip().splitlines()
+            check(len(lines) == 1 and f"{taken}: expected an output directory, found a file"
+                  in lines[0], f"{command} stderr: {result.stderr!r}")
+            check(taken.read_text() == "keep me\n", f"{command} changed the file")
+
 
 # ---- sweep files ----------------------------------------------------------------------------
 
