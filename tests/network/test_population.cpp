@@ -212,6 +212,14 @@ TEST_F(CsvImport, ErrorsNameFileLineColumnExpectedAndFound) {
     expect(kAgents, "i,j,type,w,q\n0,0,friend,0.3,0.5\n", {"ties.csv:2:", "self-tie"});
     expect(kAgents, "i,j,type,w,q\n0,1,friend,0.3,0.5\n1,0,peer,0.3,0.5\n",
            {"ties.csv:3:", "second tie", "1 and 0"});
+    // Errors are reported in file order: the first repeated pair (its second row) before a
+    // later bad row, a bad row before a later repeat; rows between do not matter.
+    expect(kAgents,
+           "i,j,type,w,q\n0,1,friend,0.3,0.5\n2,0,family,0.5,0.5\n1,2,friend,0.3,0.5\n"
+           "2,1,peer,0.3,0.5\n0,2,friend,0.3,0.5\n1,0,friend,0.3,0.5\n0,1,enemy,0.3,0.5\n",
+           {"ties.csv:5:", "second tie", "between agents 2 and 1"});
+    expect(kAgents, "i,j,type,w,q\n0,1,friend,0.3,0.5\n0,2,friend,0.3,9\n1,0,friend,0.3,0.5\n",
+           {"ties.csv:3:", "column 'q'"});
     expect(kAgents, "i,j,type,w,q\n0,7,friend,0.3,0.5\n", {"ties.csv:2:", "column 'j'", "'7'"});
     expect(kAgents, "i,j,type,w,q\n0,1,enemy,0.3,0.5\n",
            {"ties.csv:2:", "column 'type'", "'enemy'"});
