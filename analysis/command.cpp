@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <utility>
 
 #include "analysis/analyze.hpp"
 #include "analysis/report.hpp"
@@ -91,34 +92,47 @@ CLI::App* add_analyze_subcommand(CLI::App& app, AnalyzeCommand& options, bool re
     return sub;
 }
 
-int analyze_command(const AnalyzeCommand& command, const ModelCatalogue& catalogue,
-                    std::ostream& out) {
+namespace {
+
+/// What `analyze` and `report` share: the output directory checked, the file analysed and its
+/// tables written.
+struct Analysed {
+    std::chrono::steady_clock::time_point started;
+    std::filesystem::path directory;
+    AnalysisResult result;
+
+    double seconds() const {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    }
+};
+
+Analysed analyse_and_write(const AnalyzeCommand& command, const ModelCatalogue& catalogue) {
     const auto started = std::chrono::steady_clock::now();
-    const std::filesystem::path directory = output_directory(command);
-    const AnalysisResult result = analyze_file(command.file, make_options(command), &catalogue);
+    std::filesystem::path directory = output_directory(command);
+    AnalysisResult result = analyze_file(command.file, make_options(command), &catalogue);
     clear_progress(command);
     write_analysis(result, directory);
-    out << format_analysis_summary(result);
-    out << fmt::format(
-        "Tables: {}/*.csv and {} ({:.1f} s)\n", directory.string(),
-        (directory / "analysis.h5").string(),
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return {started, std::move(directory), std::move(result)};
+}
+
+}  // namespace
+
+int analyze_command(const AnalyzeCommand& command, const ModelCatalogue& catalogue,
+                    std::ostream& out) {
+    const Analysed analysed = analyse_and_write(command, catalogue);
+    out << format_analysis_summary(analysed.result);
+    out << fmt::format("Tables: {}/*.csv and {} ({:.1f} s)\n", analysed.directory.string(),
+                       (analysed.directory / "analysis.h5").string(), analysed.seconds());
     return 0;
 }
 
 int report_command(const AnalyzeCommand& command, const ModelCatalogue& catalogue,
                    std::ostream& out) {
-    const auto started = std::chrono::steady_clock::now();
-    const std::filesystem::path directory = output_directory(command);
-    const AnalysisResult result = analyze_file(command.file, make_options(command), &catalogue);
-    clear_progress(command);
-    write_analysis(result, directory);
+    const Analysed analysed = analyse_and_write(command, catalogue);
     ReportOptions options;
     options.plots = !command.no_plots;
-    const std::filesystem::path page = write_report(result, directory, options);
-    out << fmt::format(
-        "Report: {} ({:.1f} s)\n", page.string(),
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    const std::filesystem::path page = write_report(analysed.result, analysed.directory, options);
+    out << fmt::format("Report: {} ({:.1f} s)\n", page.string(), analysed.seconds());
     return 0;
 }
 
