@@ -107,12 +107,15 @@ int sweep_command(const SweepCommand& command, const ModelCatalogue& models, std
         out << format_sweep_summary(run(command, models, &mpi)) << std::flush;
         return 0;
     }
+    // An error before the runs begin is rank 0's to report: it prints it and alone exits
+    // non-zero (the job's exit code). Were the other ranks to exit non-zero first, the launcher
+    // could kill rank 0 before it had printed why.
     try {
         run(command, models, &mpi);
-    } catch (const PeerFailure& failure) {
-        return failure.code();
+    } catch (const PeerFailure&) {
+        return 0;  // rank 0 reports the error
     } catch (const InputError&) {
-        return 2;  // rank 0 reports the same error
+        return 0;  // rank 0 reports the same error
     }
     return 0;
 }

@@ -38,8 +38,9 @@ class MpiSession {
     int size_ = 1;
 };
 
-/// A rank other than 0 stopping because rank 0 reported the error: exit with `code` and print
-/// nothing (rank 0 prints the message once).
+/// A rank other than 0 stopping because rank 0 reported the error (`code`: the exit code rank 0
+/// gives): print nothing and exit 0, so that rank 0 prints the message once and sets the job's
+/// exit code before the launcher sees any rank fail.
 class PeerFailure : public std::runtime_error {
   public:
     explicit PeerFailure(int code) : std::runtime_error("peer failure"), code_(code) {}
