@@ -427,6 +427,9 @@ void Simulation::compute_tie_pass() {
             double* const knowledge_out = knowledge_flows ? tie_knowledge_.data() : nullptr;
             double* const w_new = w_next_.data();
             double* const q_out = activation ? q_next_.data() : nullptr;
+            // The switches too (captured by reference, they would be reloaded every tie).
+            const bool flows_on = help_flow, activated = activation;
+            constexpr std::uint64_t kNegativeZero = std::uint64_t{1} << 63;
             bool local_negative_zero = false;
             for (std::size_t e = begin; e < end; ++e) {
                 // The far end's distress is a random access (the near end's is sequential when
@@ -435,18 +438,19 @@ void Simulation::compute_tie_pass() {
                 const AgentId u = u_of[e], v = v_of[e];
                 const double w = w_of[e];
                 const double q = q_of[e];
-                // h(u→v) and h(v→u) of spec §3.1, evaluated exactly as help_on_tie() does.
-                double from_u = 0.0, from_v = 0.0;
-                if (q > 0.0 && help_flow) {
-                    from_u = w * q * (1.0 - dd[u]);
-                    from_v = w * q * (1.0 - dd[v]);
-                    const AgentId client = client_of[e];
-                    if (client == u) from_u *= rho_of[e];
-                    if (client == v) from_v *= rho_of[e];
-                    if (type_of[e] == TieType::peer) {
-                        from_u *= 1.0 + beta_peer * kk[u];
-                        from_v *= 1.0 + beta_peer * kk[v];
-                    }
+                const double d_u = dd[u], d_v = dd[v];
+                // h(u→v) and h(v→u) of spec §3.1, evaluated as help_on_tie() does. No help flows
+                // where q ≤ 0 (or with the knock-out): there q_help = +0, so the products below
+                // are 0 too (w and 1 − d are ≥ 0), without a hard-to-predict branch on q.
+                const double q_help = flows_on && q > 0.0 ? q : 0.0;
+                double from_u = w * q_help * (1.0 - d_u);
+                double from_v = w * q_help * (1.0 - d_v);
+                const AgentId client = client_of[e];
+                if (client == u) from_u *= rho_of[e];
+                if (client == v) from_v *= rho_of[e];
+                if (type_of[e] == TieType::peer) {
+                    from_u *= 1.0 + beta_peer * kk[u];
+                    from_v *= 1.0 + beta_peer * kk[v];
                 }
                 stream_store(&flow[e].to_u, q < 0.0 ? -(w * negative_part(q)) : from_v);
                 stream_store(&flow[e].to_v, from_u);
@@ -465,21 +469,23 @@ void Simulation::compute_tie_pass() {
                 // state at t; applied in finish_week().
                 double w_next = w;
                 if (enrolment_of[e] == kNone) {
-                    const double a_w = activation ? activation_w[e] : 0.0;
-                    const double a_q = activation ? activation_q[e] : 0.0;
-                    const double q_next = std::min(std::max(q + a_q * (1.0 - q), -1.0), 1.0);
-                    if (activation) {
-                        q_out[e] = q_next;
-                    } else if (q_next != q || std::signbit(q_next) != std::signbit(q)) {
-                        local_negative_zero = true;
+                    const double a_w = activated ? activation_w[e] : 0.0;
+                    const double a_q = activated ? activation_q[e] : 0.0;
+                    if (activated) {
+                        q_out[e] = std::min(std::max(q + a_q * (1.0 - q), -1.0), 1.0);
+                    } else {
+                        // Without activation q' = clip(q + 0·(1 − q)) equals q bit for bit,
+                        // except for q = −0.0 (which becomes +0.0) or a q outside [−1, 1].
+                        local_negative_zero |= !(q >= -1.0 && q <= 1.0) ||
+                                               std::bit_cast<std::uint64_t>(q) == kNegativeZero;
                     }
                     if (!tie_dynamics) {  // knock-out: only activation changes a natural tie
                         w_next = clip01(w + a_w * (1.0 - w));
                     } else {
                         const double mutual = w > 0.0 ? std::min(from_u, from_v) / w : 0.0;
                         w_next = clip01(w + kappa_reciprocity * mutual * (1.0 - w) -
-                                        kappa_withdrawal * w * (dd[u] + dd[v]) / 2.0 -
-                                        kappa_decay * w + a_w * (1.0 - w));
+                                        kappa_withdrawal * w * (d_u + d_v) / 2.0 - kappa_decay * w +
+                                        a_w * (1.0 - w));
                         // Family ties are held at the floor, others below w_min dissolve
                         // (branch-free: family ties are frequent and unpredictable).
                         const bool family = type_of[e] == TieType::family;
@@ -488,7 +494,7 @@ void Simulation::compute_tie_pass() {
                             dissolving.local().push_back(static_cast<TieIndex>(e));
                         }
                     }
-                } else if (activation) {
+                } else if (activated) {
                     q_out[e] = q;
                 }
                 stream_store(&w_new[e], w_next);
