@@ -11,6 +11,9 @@
 // Before timing it runs Kindred and the single pass side by side and requires every agent's
 // d, a, k, s, r and streak, and the number of ties left, to be identical after each week.
 //
+// A blocked variant with the entries' arithmetic in AVX2 intrinsics, also bit-identical, was
+// slower (commit 69d2ec1; docs/performance.md, "What was tried").
+//
 // In one process, one thread, interleaved rounds (best of each):
 //   - the floor: y = A·x with Eigen over the same adjacency (as baselines/spmv_floor.cpp);
 //   - a Kindred week (Simulation::step, deterministic);
@@ -19,7 +22,6 @@
 //
 //   single_pass_study --agents 1000000 --check-weeks 5 --rounds 5
 #include <fmt/format.h>
-#include <immintrin.h>
 #include <tbb/global_control.h>
 
 #include <CLI/CLI.hpp>
@@ -29,7 +31,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <vector>
 
 #include "../bench_world.hpp"
@@ -144,57 +145,6 @@ class SinglePass {
         ties_ -= dissolved;
     }
 
-    /// The same week with the arithmetic of the adjacency entries vectorised (AVX2, four
-    /// entries at a time), agents taken in blocks of about kBlock entries: the neighbours'
-    /// values of a block are gathered first (scalar loads, fetched one block ahead), then every
-    /// entry is computed on its own (entry_kernel_avx2: IEEE operations in the same order as
-    /// the scalar code, so the same bits), then each agent sums its entries in order.
-    void step_blocked() {
-        const std::size_t n = offsets_.size() - 1;
-        const double *const dd = state_.distress.data(), *const kk = state_.knowledge.data();
-        std::size_t dissolved = 0;
-        for (std::size_t first = 0; first < n;) {
-            std::size_t last = first + 1;
-            while (last < n && offsets_[last] - offsets_[first] < kBlock) ++last;
-            const std::size_t x0 = offsets_[first], count = offsets_[last] - x0;
-            if (d_self_.size() < count + 4) {
-                for (auto* buffer : {&in_, &out_, &strain_, &d_self_, &k_self_, &d_nbr_, &k_nbr_}) {
-                    buffer->resize(count + 4);
-                }
-            }
-            const std::size_t ahead_end = std::min(neighbour_.size(), offsets_[last] + count);
-            for (std::size_t x = offsets_[last]; x < ahead_end; ++x) {
-                __builtin_prefetch(&dd[neighbour_[x]]);
-            }
-            for (std::size_t index = first; index < last; ++index) {
-                const double d_i = dd[index], k_i = kk[index];
-                for (std::size_t x = offsets_[index]; x < offsets_[index + 1]; ++x) {
-                    const AgentId j = neighbour_[x];
-                    d_self_[x - x0] = d_i;
-                    k_self_[x - x0] = k_i;
-                    d_nbr_[x - x0] = dd[j];
-                    k_nbr_[x - x0] = (flags_[x] & kPeer) != 0 ? kk[j] : 0.0;
-                }
-            }
-            dissolved += entry_kernel_avx2(count, x0);
-            for (std::size_t index = first; index < last; ++index) {
-                double received = 0.0, given = 0.0, strain = 0.0;
-                for (std::size_t x = offsets_[index] - x0; x < offsets_[index + 1] - x0; ++x) {
-                    received += in_[x];
-                    given += out_[x];
-                    strain += strain_[x];
-                }
-                update_agent(index, received, given, strain);
-            }
-            first = last;
-        }
-        std::swap(state_, next_);
-        for (std::size_t index = 0; index < n; ++index) {
-            streak_[index] = state_.distress[index] < p_.d_rec ? streak_[index] + 1 : 0;
-        }
-        ties_ -= dissolved;
-    }
-
     const DynamicState& state() const { return state_; }
     const std::vector<int>& streak() const { return streak_; }
     std::size_t ties() const { return ties_; }
@@ -204,116 +154,6 @@ class SinglePass {
     /// Kindred adds a_w·(1 − w) with a_w = 0 when no program activates the tie: +0, which
     /// turns a −0.0 into +0.0, so it is kept.
     static constexpr double kNoActivation = 0.0;
-    static constexpr std::size_t kBlock = 2048;
-
-    /// Entries x0 … x0 + count of a block (their neighbours' values gathered in the buffers):
-    /// what each adds to its agent's H, G and X, and this end's new w. Intel's MINPD/MAXPD
-    /// return the second operand unless the first is strictly smaller/larger, so std::min(a, b)
-    /// is min_pd(b, a) and std::max(a, b) is max_pd(b, a). Returns the ties that dissolve.
-    __attribute__((target("avx2"))) std::size_t entry_kernel_avx2(std::size_t count,
-                                                                  std::size_t x0) {
-        const Parameters& p = p_;
-        double* const w_of = w_.data() + x0;
-        const double* const q_of = q_.data() + x0;
-        std::uint8_t* const flags_of = flags_.data() + x0;
-        const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
-        const __m256d two = _mm256_set1_pd(2.0), sign = _mm256_set1_pd(-0.0);
-        const __m256d beta = _mm256_set1_pd(p.beta_peer), kr = _mm256_set1_pd(p.kappa_reciprocity);
-        const __m256d kw = _mm256_set1_pd(p.kappa_withdrawal), k0 = _mm256_set1_pd(p.kappa_decay);
-        const __m256d w_floor = _mm256_set1_pd(p.w_floor_family), w_min = _mm256_set1_pd(p.w_min);
-        const __m256d no_activation = _mm256_set1_pd(kNoActivation);
-        std::size_t dissolved = 0;
-        const std::size_t padded = (count + 3) / 4 * 4;
-        // The buffers hold count + 4 values; lanes past the block read stale values and are
-        // neither stored to w nor summed (their flags are taken as 0: not alive).
-        for (std::size_t x = 0; x < padded; x += 4) {
-            std::uint32_t packed = 0;
-            std::memcpy(&packed, flags_of + x, std::min<std::size_t>(4, count - x));
-            const __m256i flags = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(static_cast<int>(packed)));
-            const __m256d alive = has(flags, kAlive), peer = has(flags, kPeer),
-                          family = has(flags, kFamily);
-            const __m256d self_u = has(flags, kSelfIsU);
-            const __m256d w =
-                x + 4 <= count ? _mm256_loadu_pd(w_of + x) : partial(w_of + x, count - x);
-            const __m256d q =
-                x + 4 <= count ? _mm256_loadu_pd(q_of + x) : partial(q_of + x, count - x);
-            const __m256d d_s = _mm256_loadu_pd(d_self_.data() + x),
-                          d_n = _mm256_loadu_pd(d_nbr_.data() + x);
-            const __m256d k_s = _mm256_loadu_pd(k_self_.data() + x),
-                          k_n = _mm256_loadu_pd(k_nbr_.data() + x);
-            const __m256d d_u = _mm256_blendv_pd(d_n, d_s, self_u),
-                          d_v = _mm256_blendv_pd(d_s, d_n, self_u);
-            const __m256d k_u = _mm256_blendv_pd(k_n, k_s, self_u),
-                          k_v = _mm256_blendv_pd(k_s, k_n, self_u);
-            const __m256d q_help = _mm256_and_pd(q, _mm256_cmp_pd(q, zero, _CMP_GT_OQ));
-            const __m256d wq = _mm256_mul_pd(w, q_help);
-            const __m256d peer_u =
-                _mm256_blendv_pd(one, _mm256_add_pd(one, _mm256_mul_pd(beta, k_u)), peer);
-            const __m256d peer_v =
-                _mm256_blendv_pd(one, _mm256_add_pd(one, _mm256_mul_pd(beta, k_v)), peer);
-            const __m256d from_u =
-                _mm256_mul_pd(_mm256_mul_pd(wq, _mm256_sub_pd(one, d_u)), peer_u);
-            const __m256d from_v =
-                _mm256_mul_pd(_mm256_mul_pd(wq, _mm256_sub_pd(one, d_v)), peer_v);
-            const __m256d negative = _mm256_max_pd(zero, _mm256_xor_pd(q, sign));  // max(-q, 0)
-            const __m256d to_u =
-                _mm256_blendv_pd(from_v, _mm256_xor_pd(_mm256_mul_pd(w, negative), sign),
-                                 _mm256_cmp_pd(q, zero, _CMP_LT_OQ));
-            const __m256d to_v = from_u;
-            const __m256d hostile = _mm256_cmp_pd(to_u, zero, _CMP_LT_OQ);
-            const __m256d helps = _mm256_andnot_pd(hostile, alive);
-            _mm256_storeu_pd(in_.data() + x,
-                             _mm256_and_pd(helps, _mm256_blendv_pd(to_v, to_u, self_u)));
-            _mm256_storeu_pd(out_.data() + x,
-                             _mm256_and_pd(helps, _mm256_blendv_pd(to_u, to_v, self_u)));
-            _mm256_storeu_pd(strain_.data() + x, _mm256_and_pd(_mm256_and_pd(hostile, alive),
-                                                               _mm256_xor_pd(to_u, sign)));
-            const __m256d mutual = _mm256_and_pd(_mm256_cmp_pd(w, zero, _CMP_GT_OQ),
-                                                 _mm256_div_pd(_mm256_min_pd(from_v, from_u), w));
-            const __m256d one_minus_w = _mm256_sub_pd(one, w);
-            __m256d sum = _mm256_add_pd(w, _mm256_mul_pd(_mm256_mul_pd(kr, mutual), one_minus_w));
-            sum = _mm256_sub_pd(
-                sum,
-                _mm256_div_pd(_mm256_mul_pd(_mm256_mul_pd(kw, w), _mm256_add_pd(d_u, d_v)), two));
-            sum = _mm256_sub_pd(sum, _mm256_mul_pd(k0, w));
-            sum = _mm256_add_pd(sum, _mm256_mul_pd(no_activation, one_minus_w));
-            const __m256d clipped = _mm256_min_pd(one, _mm256_max_pd(zero, sum));
-            const __m256d w_next =
-                _mm256_blendv_pd(clipped, _mm256_max_pd(w_floor, clipped), family);
-            const __m256d dissolves = _mm256_andnot_pd(
-                family, _mm256_and_pd(alive, _mm256_cmp_pd(w_next, w_min, _CMP_LT_OQ)));
-            const __m256d stored = _mm256_blendv_pd(w, w_next, alive);
-            if (x + 4 <= count) {
-                _mm256_storeu_pd(w_of + x, stored);
-            } else {
-                alignas(32) double lanes[4];
-                _mm256_store_pd(lanes, stored);
-                std::copy(lanes, lanes + (count - x), w_of + x);
-            }
-            if (const int mask = _mm256_movemask_pd(dissolves)) {
-                for (int lane = 0; lane < 4; ++lane) {
-                    if (!(mask & (1 << lane))) continue;
-                    std::uint8_t& f = flags_of[x + static_cast<std::size_t>(lane)];
-                    dissolved += (f & kSelfIsU) != 0 ? 1 : 0;
-                    f = static_cast<std::uint8_t>(f & ~kAlive);
-                }
-            }
-        }
-        return dissolved;
-    }
-
-    /// All-ones lanes where the entry's flags hold `bit`.
-    __attribute__((target("avx2"))) static __m256d has(__m256i flags, std::uint8_t bit) {
-        const __m256i b = _mm256_set1_epi64x(bit);
-        return _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(flags, b), b));
-    }
-
-    __attribute__((target("avx2"))) static __m256d partial(const double* values,
-                                                           std::size_t count) {
-        alignas(32) double lanes[4] = {0.0, 0.0, 0.0, 0.0};
-        std::copy(values, values + count, lanes);
-        return _mm256_load_pd(lanes);
-    }
 
     /// Kindred's update_agents() with no exposure (m = 0, Es = Ep = 0), no noise, no events.
     void update_agent(std::size_t i, double help, double help_given, double strain) {
@@ -354,8 +194,6 @@ class SinglePass {
     std::vector<double> tau_, vulnerability_, agency0_, strengths0_, recreation0_;
     std::vector<int> streak_;
     std::size_t ties_ = 0;
-    std::vector<double> in_, out_, strain_, d_self_, k_self_, d_nbr_,
-        k_nbr_;  ///< per entry of a block
 };
 
 bool same_bits(const std::vector<double>& x, const std::vector<double>& y) {
@@ -401,26 +239,18 @@ int main(int argc, char** argv) {
     if (kappa_decay >= 0.0) spec.params.kappa_decay = kappa_decay;
     Simulation kindred_week(World(world), spec);
     SinglePass single(world, spec.params);
-    SinglePass blocked(world, spec.params);
 
     for (int week = 0; week < check_weeks; ++week) {
         kindred_week.step();
         single.step();
-        blocked.step_blocked();
         const DynamicState& a = kindred_week.world().state;
         const DynamicState& b = single.state();
-        const DynamicState& c = blocked.state();
-        const bool same =
-            same_bits(a.distress, b.distress) && same_bits(a.agency, b.agency) &&
-            same_bits(a.knowledge, b.knowledge) && same_bits(a.strengths, b.strengths) &&
-            same_bits(a.recreation, b.recreation) &&
-            kindred_week.world().streak == single.streak() &&
-            kindred_week.world().tie_count() == single.ties() &&
-            same_bits(a.distress, c.distress) && same_bits(a.agency, c.agency) &&
-            same_bits(a.knowledge, c.knowledge) && same_bits(a.strengths, c.strengths) &&
-            same_bits(a.recreation, c.recreation) &&
-            kindred_week.world().streak == blocked.streak() &&
-            kindred_week.world().tie_count() == blocked.ties();
+        const bool same = same_bits(a.distress, b.distress) && same_bits(a.agency, b.agency) &&
+                          same_bits(a.knowledge, b.knowledge) &&
+                          same_bits(a.strengths, b.strengths) &&
+                          same_bits(a.recreation, b.recreation) &&
+                          kindred_week.world().streak == single.streak() &&
+                          kindred_week.world().tie_count() == single.ties();
         if (!same) {
             fmt::print(stderr, "single_pass_study: week {}: the single pass differs from Kindred\n",
                        week + 1);
@@ -446,8 +276,7 @@ int main(int argc, char** argv) {
     Eigen::VectorXd y(static_cast<Eigen::Index>(n));
     std::vector<double> stream(static_cast<std::size_t>(stream_mib) << 17, 1.0);
 
-    double floor = 1e30, kindred = 1e30, one_pass = 1e30, one_pass_avx2 = 1e30, read_seconds = 1e30,
-           checksum = 0.0;
+    double floor = 1e30, kindred = 1e30, one_pass = 1e30, read_seconds = 1e30, checksum = 0.0;
     for (int round = 0; round < rounds; ++round) {
         for (int product = 0; product < 3; ++product) {
             const auto start = Clock::now();
@@ -462,9 +291,6 @@ int main(int argc, char** argv) {
         single.step();
         one_pass = std::min(one_pass, seconds_since(start));
         start = Clock::now();
-        blocked.step_blocked();
-        one_pass_avx2 = std::min(one_pass_avx2, seconds_since(start));
-        start = Clock::now();
         double sums[4] = {0.0, 0.0, 0.0, 0.0};
         for (std::size_t i = 0; i < stream.size(); i += 4) {
             for (int lane = 0; lane < 4; ++lane) sums[lane] += stream[i + lane];
@@ -478,14 +304,11 @@ int main(int argc, char** argv) {
         "{{\"agents\": {}, \"ties\": {}, \"checked_weeks\": {}, \"identical\": true, "
         "\"dissolved_while_checked\": {}, "
         "\"rounds\": {}, \"floor_seconds\": {:.6f}, \"kindred_week_seconds\": {:.6f}, "
-        "\"single_pass_week_seconds\": {:.6f}, \"single_pass_avx2_week_seconds\": {:.6f}, "
-        "\"kindred_over_floor\": {:.2f}, "
-        "\"single_pass_over_floor\": {:.2f}, \"single_pass_avx2_over_floor\": {:.2f}, "
-        "\"read_bandwidth_gb_per_s\": {:.1f}, "
+        "\"single_pass_week_seconds\": {:.6f}, \"kindred_over_floor\": {:.2f}, "
+        "\"single_pass_over_floor\": {:.2f}, \"read_bandwidth_gb_per_s\": {:.1f}, "
         "\"floor_gb_per_s\": {:.1f}, \"checksum\": {:.6g}}}\n",
         n, world.tie_count(), check_weeks, dissolved_while_checked, rounds, floor, kindred,
-        one_pass, one_pass_avx2, kindred / floor, one_pass / floor, one_pass_avx2 / floor,
-        read_gb_per_s, static_cast<double>(matrix.nonZeros() * 12 + (n + 1) * 4) / floor / 1e9,
-        checksum);
+        one_pass, kindred / floor, one_pass / floor, read_gb_per_s,
+        static_cast<double>(matrix.nonZeros() * 12 + (n + 1) * 4) / floor / 1e9, checksum);
     return 0;
 }
