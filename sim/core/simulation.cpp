@@ -10,6 +10,7 @@
 #include <atomic>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <utility>
 
@@ -76,7 +77,210 @@ constexpr std::size_t kPrefetchDistance = 128;
 /// Times a friendship partner is drawn at random before the eligible agents are listed.
 constexpr int kFallbackRejectionTries = 64;
 
+std::atomic<bool> vector_kernels_enabled{true};
+
+/// One range of the tie pass (Simulation::compute_tie_pass): per tie, the help both ways, the
+/// strain, the knowledge offered, and the natural-tie update of spec §3.3 (w', q' and
+/// dissolution), from the state at t. Local copies of the parameters, switches and array
+/// pointers: the loop's stores cannot alias them, so they stay in registers.
+struct TiePass {
+    using TieFlow = Simulation::TieFlow;
+
+    Parameters p;
+    bool flows_on, dynamics_on, activated, knowledge_flows;
+    std::size_t m;
+    const AgentId *u_of, *v_of;
+    const double *w_of, *q_of, *rho_of;
+    const TieType* type_of;
+    const Expertise* expertise_of;
+    const AgentId* client_of;
+    const EnrolmentId* enrolment_of;
+    const double *dd, *kk;
+    const double *activation_w, *activation_q;
+    TieFlow* flow;
+    double* knowledge_out;
+    double* w_new;
+    double* q_out;
+    std::vector<TieIndex>* dissolving;
+    bool negative_zero = false;  ///< a natural tie has q = −0.0 (or q outside [−1, 1])
+
+    static constexpr std::uint64_t kNegativeZero = std::uint64_t{1} << 63;
+
+    void run(std::size_t begin, std::size_t end) {
+        for (std::size_t e = begin; e < end; ++e) tie(e);
+    }
+
+    /// Tie e. The vector kernel below evaluates the same operations in the same order.
+    void tie(std::size_t e) {
+        // The far end's distress is a random access (the near end's is sequential when ties
+        // are sorted): fetch it ahead so that the misses overlap.
+        if (e + kPrefetchDistance < m) __builtin_prefetch(&dd[v_of[e + kPrefetchDistance]]);
+        const AgentId u = u_of[e], v = v_of[e];
+        const double w = w_of[e];
+        const double q = q_of[e];
+        const double d_u = dd[u], d_v = dd[v];
+        // h(u→v) and h(v→u) of spec §3.1, evaluated as help_on_tie() does. No help flows where
+        // q ≤ 0 (or with the knock-out): there q_help = +0, so the products below are 0 too
+        // (w and 1 − d are ≥ 0), without a hard-to-predict branch on q.
+        const double q_help = flows_on && q > 0.0 ? q : 0.0;
+        double from_u = w * q_help * (1.0 - d_u);
+        double from_v = w * q_help * (1.0 - d_v);
+        const AgentId client = client_of[e];
+        if (client == u) from_u *= rho_of[e];
+        if (client == v) from_v *= rho_of[e];
+        if (type_of[e] == TieType::peer) {
+            from_u *= 1.0 + p.beta_peer * kk[u];
+            from_v *= 1.0 + p.beta_peer * kk[v];
+        }
+        stream_store(&flow[e].to_u, q < 0.0 ? -(w * negative_part(q)) : from_v);
+        stream_store(&flow[e].to_v, from_u);
+        if (knowledge_flows) {
+            const Expertise expertise = expertise_of[e];
+            double offered = 0.0;
+            if (expertise == Expertise::peers || expertise == Expertise::everyone) {
+                const double to_u = w * positive_part(kk[v] - kk[u]);
+                const double to_v = w * positive_part(kk[u] - kk[v]);
+                offered = to_u > 0.0 ? to_u : (to_v > 0.0 ? -to_v : 0.0);
+            }
+            knowledge_out[e] = offered;
+        }
+
+        // Natural tie update of spec §3.3 (program ties keep their w and q), from the state at
+        // t; applied in finish_week().
+        double w_next = w;
+        if (enrolment_of[e] == kNone) {
+            const double a_w = activated ? activation_w[e] : 0.0;
+            const double a_q = activated ? activation_q[e] : 0.0;
+            if (activated) {
+                q_out[e] = std::min(std::max(q + a_q * (1.0 - q), -1.0), 1.0);
+            } else {
+                // Without activation q' = clip(q + 0·(1 − q)) equals q bit for bit, except for
+                // q = −0.0 (which becomes +0.0) or a q outside [−1, 1].
+                negative_zero |=
+                    !(q >= -1.0 && q <= 1.0) || std::bit_cast<std::uint64_t>(q) == kNegativeZero;
+            }
+            if (!dynamics_on) {  // knock-out: only activation changes a natural tie
+                w_next = clip01(w + a_w * (1.0 - w));
+            } else {
+                const double mutual = w > 0.0 ? std::min(from_u, from_v) / w : 0.0;
+                w_next = clip01(w + p.kappa_reciprocity * mutual * (1.0 - w) -
+                                p.kappa_withdrawal * w * (d_u + d_v) / 2.0 - p.kappa_decay * w +
+                                a_w * (1.0 - w));
+                // Family ties are held at the floor, others below w_min dissolve (branch-free:
+                // family ties are frequent and unpredictable).
+                const bool family = type_of[e] == TieType::family;
+                w_next = family ? std::max(w_next, p.w_floor_family) : w_next;
+                if (!family && w_next < p.w_min) dissolving->push_back(static_cast<TieIndex>(e));
+            }
+        } else if (activated) {
+            q_out[e] = q;
+        }
+        stream_store(&w_new[e], w_next);
+    }
+
+#if defined(__x86_64__)
+    /// The same pass, four ties at a time with AVX2, for weeks in which help flows, ties change
+    /// and nothing is activated or taught (compute_tie_pass checks). A group of four natural,
+    /// non-peer ties is computed in vector registers with the IEEE operations of tie() in the
+    /// same order, so the results are the same bits (no fused multiply–add: the target is
+    /// "avx2" alone); any other group goes through tie(). Intel's MINPD/MAXPD return the second
+    /// operand unless the first is strictly smaller/larger, so std::min(a, b) is min_pd(b, a)
+    /// and std::max(a, b) is max_pd(b, a).
+    __attribute__((target("avx2"))) void run_avx2(std::size_t begin, std::size_t end) {
+        const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+        const __m256d two = _mm256_set1_pd(2.0), sign = _mm256_set1_pd(-0.0);
+        const __m256d kappa_r = _mm256_set1_pd(p.kappa_reciprocity);
+        const __m256d kappa_w = _mm256_set1_pd(p.kappa_withdrawal);
+        const __m256d kappa_0 = _mm256_set1_pd(p.kappa_decay);
+        const __m256d w_floor = _mm256_set1_pd(p.w_floor_family), w_min = _mm256_set1_pd(p.w_min);
+        const __m256d lowest = _mm256_set1_pd(-1.0);
+        const __m256i family_type = _mm256_set1_epi64x(static_cast<int>(TieType::family));
+        const __m256i negative_zero_bits =
+            _mm256_set1_epi64x(static_cast<long long>(kNegativeZero));
+        std::size_t e = begin;
+        for (; e + 4 <= end; e += 4) {
+            bool scalar = false;
+            for (std::size_t x = e; x < e + 4; ++x) {
+                if (x + kPrefetchDistance < m) {
+                    __builtin_prefetch(&dd[v_of[x + kPrefetchDistance]]);
+                }
+                scalar |= enrolment_of[x] != kNone || type_of[x] == TieType::peer;
+            }
+            if (scalar) {  // program ties (client, ρ) and peer ties (knowledge): one by one
+                for (std::size_t x = e; x < e + 4; ++x) tie(x);
+                continue;
+            }
+            const __m256d d_u =
+                _mm256_set_pd(dd[u_of[e + 3]], dd[u_of[e + 2]], dd[u_of[e + 1]], dd[u_of[e]]);
+            const __m256d d_v =
+                _mm256_set_pd(dd[v_of[e + 3]], dd[v_of[e + 2]], dd[v_of[e + 1]], dd[v_of[e]]);
+            const __m256d w = _mm256_loadu_pd(w_of + e), q = _mm256_loadu_pd(q_of + e);
+            // Help both ways, and the strain slot (as tie()).
+            const __m256d q_help = _mm256_and_pd(q, _mm256_cmp_pd(q, zero, _CMP_GT_OQ));
+            const __m256d w_q = _mm256_mul_pd(w, q_help);
+            const __m256d from_u = _mm256_mul_pd(w_q, _mm256_sub_pd(one, d_u));
+            const __m256d from_v = _mm256_mul_pd(w_q, _mm256_sub_pd(one, d_v));
+            const __m256d negative = _mm256_max_pd(zero, _mm256_xor_pd(q, sign));  // max(−q, 0)
+            const __m256d to_u =
+                _mm256_blendv_pd(from_v, _mm256_xor_pd(_mm256_mul_pd(w, negative), sign),
+                                 _mm256_cmp_pd(q, zero, _CMP_LT_OQ));
+            const __m256d low = _mm256_unpacklo_pd(to_u, from_u);   // ties 0 and 2
+            const __m256d high = _mm256_unpackhi_pd(to_u, from_u);  // ties 1 and 3
+            _mm256_storeu_pd(&flow[e].to_u, _mm256_permute2f128_pd(low, high, 0x20));
+            _mm256_storeu_pd(&flow[e + 2].to_u, _mm256_permute2f128_pd(low, high, 0x31));
+            // A −0.0 valence, or one outside [−1, 1] (as tie()).
+            const __m256d outside = _mm256_or_pd(_mm256_cmp_pd(q, lowest, _CMP_NGE_UQ),
+                                                 _mm256_cmp_pd(q, one, _CMP_NLE_UQ));
+            const __m256d minus_zero =
+                _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_castpd_si256(q), negative_zero_bits));
+            negative_zero |= _mm256_movemask_pd(_mm256_or_pd(outside, minus_zero)) != 0;
+            // The natural-tie update, term by term in tie()'s order (a_w = 0: no activation).
+            const __m256d mutual = _mm256_and_pd(_mm256_cmp_pd(w, zero, _CMP_GT_OQ),
+                                                 _mm256_div_pd(_mm256_min_pd(from_v, from_u), w));
+            const __m256d one_minus_w = _mm256_sub_pd(one, w);
+            __m256d sum =
+                _mm256_add_pd(w, _mm256_mul_pd(_mm256_mul_pd(kappa_r, mutual), one_minus_w));
+            sum = _mm256_sub_pd(
+                sum, _mm256_div_pd(
+                         _mm256_mul_pd(_mm256_mul_pd(kappa_w, w), _mm256_add_pd(d_u, d_v)), two));
+            sum = _mm256_sub_pd(sum, _mm256_mul_pd(kappa_0, w));
+            sum = _mm256_add_pd(sum, _mm256_mul_pd(zero, one_minus_w));
+            const __m256d clipped = _mm256_min_pd(one, _mm256_max_pd(zero, sum));
+            std::uint32_t types = 0;
+            std::memcpy(&types, type_of + e, sizeof types);
+            static_assert(sizeof(TieType) == 1);
+            const __m256d family = _mm256_castsi256_pd(_mm256_cmpeq_epi64(
+                _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(static_cast<int>(types))), family_type));
+            const __m256d w_next =
+                _mm256_blendv_pd(clipped, _mm256_max_pd(w_floor, clipped), family);
+            _mm256_storeu_pd(w_new + e, w_next);
+            if (const int dissolves = _mm256_movemask_pd(
+                    _mm256_andnot_pd(family, _mm256_cmp_pd(w_next, w_min, _CMP_LT_OQ)))) {
+                for (int lane = 0; lane < 4; ++lane) {
+                    if (dissolves & (1 << lane)) {
+                        dissolving->push_back(
+                            static_cast<TieIndex>(e + static_cast<std::size_t>(lane)));
+                    }
+                }
+            }
+        }
+        for (; e < end; ++e) tie(e);
+    }
+#endif
+};
+
 }  // namespace
+
+void set_vector_kernels(bool enabled) { vector_kernels_enabled.store(enabled); }
+
+bool vector_kernels_active() {
+#if defined(__x86_64__)
+    static const bool supported = __builtin_cpu_supports("avx2");
+    return supported && vector_kernels_enabled.load(std::memory_order_relaxed);
+#else
+    return false;
+#endif
+}
 
 std::span<const MechanismInfo> mechanism_table() {
     static constexpr MechanismInfo kTable[] = {
@@ -384,12 +588,7 @@ void Simulation::compute_exposure() {
 // ---- Step 3: flows (spec §3.1) --------------------------------------------------------------
 
 void Simulation::compute_tie_pass() {
-    const Parameters& p = spec_.params;
     const std::size_t m = world_.tie_count();
-    const auto& distress = world_.state.distress;
-    const auto& knowledge = world_.state.knowledge;
-    const bool help_flow = spec_.mechanisms.help_flow;
-    const bool tie_dynamics = spec_.mechanisms.tie_dynamics;
     const bool activation = activation_on_;
     // Knowledge flows only on ties with expertise peers or everyone (program ties): skip the
     // array while there are none.
@@ -403,104 +602,50 @@ void Simulation::compute_tie_pass() {
     if (activation) q_next_.resize(m);
     tbb::enumerable_thread_specific<std::vector<TieIndex>> dissolving;
     std::atomic<bool> negative_zero_q{false};
-    const bool knowledge_flows = knowledge_on_;
+    // The vector kernel covers the common week: help flowing, ties changing, no activation and
+    // no knowledge transfer (the other weeks take the scalar path throughout).
+    const bool vectorise = vector_kernels_active() && spec_.mechanisms.help_flow &&
+                           spec_.mechanisms.tie_dynamics && !activation && !knowledge_on_;
 
     parallel_for_ranges(
         m,
         [&](std::size_t begin, std::size_t end) {
-            // Local copies of the parameters and array pointers: the loop's stores cannot alias
-            // them, so they stay in registers (with references, GCC reloaded them every tie).
-            const double beta_peer = p.beta_peer, kappa_reciprocity = p.kappa_reciprocity;
-            const double kappa_withdrawal = p.kappa_withdrawal, kappa_decay = p.kappa_decay;
-            const double w_floor_family = p.w_floor_family, w_min = p.w_min;
-            const AgentId *const u_of = world_.tie_u.data(), *const v_of = world_.tie_v.data();
-            const double *const w_of = world_.tie_w.data(), *const q_of = world_.tie_q.data();
-            const double* const rho_of = world_.tie_rho.data();
-            const TieType* const type_of = world_.tie_type.data();
-            const Expertise* const expertise_of = world_.tie_expertise.data();
-            const AgentId* const client_of = world_.tie_client.data();
-            const EnrolmentId* const enrolment_of = world_.tie_enrolment.data();
-            const double *const dd = distress.data(), *const kk = knowledge.data();
-            const double* const activation_w = activation ? activation_w_.data() : nullptr;
-            const double* const activation_q = activation ? activation_q_.data() : nullptr;
-            TieFlow* const flow = tie_flow_.data();
-            double* const knowledge_out = knowledge_flows ? tie_knowledge_.data() : nullptr;
-            double* const w_new = w_next_.data();
-            double* const q_out = activation ? q_next_.data() : nullptr;
-            // The switches too (captured by reference, they would be reloaded every tie).
-            const bool flows_on = help_flow, activated = activation;
-            constexpr std::uint64_t kNegativeZero = std::uint64_t{1} << 63;
-            bool local_negative_zero = false;
-            for (std::size_t e = begin; e < end; ++e) {
-                // The far end's distress is a random access (the near end's is sequential when
-                // ties are sorted): fetch it ahead so that the misses overlap.
-                if (e + kPrefetchDistance < m) __builtin_prefetch(&dd[v_of[e + kPrefetchDistance]]);
-                const AgentId u = u_of[e], v = v_of[e];
-                const double w = w_of[e];
-                const double q = q_of[e];
-                const double d_u = dd[u], d_v = dd[v];
-                // h(u→v) and h(v→u) of spec §3.1, evaluated as help_on_tie() does. No help flows
-                // where q ≤ 0 (or with the knock-out): there q_help = +0, so the products below
-                // are 0 too (w and 1 − d are ≥ 0), without a hard-to-predict branch on q.
-                const double q_help = flows_on && q > 0.0 ? q : 0.0;
-                double from_u = w * q_help * (1.0 - d_u);
-                double from_v = w * q_help * (1.0 - d_v);
-                const AgentId client = client_of[e];
-                if (client == u) from_u *= rho_of[e];
-                if (client == v) from_v *= rho_of[e];
-                if (type_of[e] == TieType::peer) {
-                    from_u *= 1.0 + beta_peer * kk[u];
-                    from_v *= 1.0 + beta_peer * kk[v];
-                }
-                stream_store(&flow[e].to_u, q < 0.0 ? -(w * negative_part(q)) : from_v);
-                stream_store(&flow[e].to_v, from_u);
-                if (knowledge_flows) {
-                    const Expertise expertise = expertise_of[e];
-                    double offered = 0.0;
-                    if (expertise == Expertise::peers || expertise == Expertise::everyone) {
-                        const double to_u = w * positive_part(kk[v] - kk[u]);
-                        const double to_v = w * positive_part(kk[u] - kk[v]);
-                        offered = to_u > 0.0 ? to_u : (to_v > 0.0 ? -to_v : 0.0);
-                    }
-                    knowledge_out[e] = offered;
-                }
-
-                // Natural tie update of spec §3.3 (program ties keep their w and q), from the
-                // state at t; applied in finish_week().
-                double w_next = w;
-                if (enrolment_of[e] == kNone) {
-                    const double a_w = activated ? activation_w[e] : 0.0;
-                    const double a_q = activated ? activation_q[e] : 0.0;
-                    if (activated) {
-                        q_out[e] = std::min(std::max(q + a_q * (1.0 - q), -1.0), 1.0);
-                    } else {
-                        // Without activation q' = clip(q + 0·(1 − q)) equals q bit for bit,
-                        // except for q = −0.0 (which becomes +0.0) or a q outside [−1, 1].
-                        local_negative_zero |= !(q >= -1.0 && q <= 1.0) ||
-                                               std::bit_cast<std::uint64_t>(q) == kNegativeZero;
-                    }
-                    if (!tie_dynamics) {  // knock-out: only activation changes a natural tie
-                        w_next = clip01(w + a_w * (1.0 - w));
-                    } else {
-                        const double mutual = w > 0.0 ? std::min(from_u, from_v) / w : 0.0;
-                        w_next = clip01(w + kappa_reciprocity * mutual * (1.0 - w) -
-                                        kappa_withdrawal * w * (d_u + d_v) / 2.0 - kappa_decay * w +
-                                        a_w * (1.0 - w));
-                        // Family ties are held at the floor, others below w_min dissolve
-                        // (branch-free: family ties are frequent and unpredictable).
-                        const bool family = type_of[e] == TieType::family;
-                        w_next = family ? std::max(w_next, w_floor_family) : w_next;
-                        if (!family && w_next < w_min) {
-                            dissolving.local().push_back(static_cast<TieIndex>(e));
-                        }
-                    }
-                } else if (activated) {
-                    q_out[e] = q;
-                }
-                stream_store(&w_new[e], w_next);
+            TiePass pass{spec_.params,
+                         spec_.mechanisms.help_flow,
+                         spec_.mechanisms.tie_dynamics,
+                         activation,
+                         knowledge_on_,
+                         m,
+                         world_.tie_u.data(),
+                         world_.tie_v.data(),
+                         world_.tie_w.data(),
+                         world_.tie_q.data(),
+                         world_.tie_rho.data(),
+                         world_.tie_type.data(),
+                         world_.tie_expertise.data(),
+                         world_.tie_client.data(),
+                         world_.tie_enrolment.data(),
+                         world_.state.distress.data(),
+                         world_.state.knowledge.data(),
+                         activation ? activation_w_.data() : nullptr,
+                         activation ? activation_q_.data() : nullptr,
+                         tie_flow_.data(),
+                         knowledge_on_ ? tie_knowledge_.data() : nullptr,
+                         w_next_.data(),
+                         activation ? q_next_.data() : nullptr,
+                         &dissolving.local()};
+#if defined(__x86_64__)
+            if (vectorise) {
+                pass.run_avx2(begin, end);
+            } else {
+                pass.run(begin, end);
             }
+#else
+            (void)vectorise;
+            pass.run(begin, end);
+#endif
             store_fence();
-            if (local_negative_zero) negative_zero_q.store(true, std::memory_order_relaxed);
+            if (pass.negative_zero) negative_zero_q.store(true, std::memory_order_relaxed);
         },
         4096);
     dissolving_.clear();

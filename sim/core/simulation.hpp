@@ -46,6 +46,13 @@ struct MechanismInfo {
 };
 std::span<const MechanismInfo> mechanism_table();
 
+/// Whether the weekly step may use its vectorised (AVX2) kernels on processors that have them
+/// (the default). They give the same bits as the scalar code; the tests switch them off to
+/// prove it. Process-wide; set it before runs start.
+void set_vector_kernels(bool enabled);
+/// True when the vectorised kernels are enabled and the processor has AVX2.
+bool vector_kernels_active();
+
 /// What one run needs besides its World: parameters, randomness keys, length, enrolments.
 struct RunSpec {
     Parameters params;
@@ -105,6 +112,18 @@ class Simulation {
     /// Help on tie e from end `from` to the other end (spec §3.1), from the current state.
     double help_on_tie(TieIndex e, AgentId from) const;
 
+    /// What one tie contributes to the flows of its two ends this week, computed once per tie
+    /// (the help on a tie is needed by both ends and by the tie update). Help is zero on a tie
+    /// with q < 0, and strain zero on one with q ≥ 0, so one slot holds either:
+    ///   to_u ≥ 0: h(v→u) (help received by u), and the tie adds no strain;
+    ///   to_u < 0: −w·q⁻ (strain on both ends), and no help flows.
+    /// to_v is h(u→v). Knowledge offered lives in tie_knowledge_ (only while some tie has
+    /// expertise peers or everyone).
+    struct TieFlow {
+        double to_u;
+        double to_v;
+    };
+
   private:
     /// benchmarks/bench_step.cpp times the phases of a week one by one.
     friend class SimulationPhases;
@@ -118,18 +137,6 @@ class Simulation {
     /// The new friend of patient `index` this week (spec §3.4), or kNone.
     AgentId choose_partner(std::size_t index, std::uint64_t week) const;
     void update_recovery();
-
-    /// What one tie contributes to the flows of its two ends this week, computed once per tie
-    /// (the help on a tie is needed by both ends and by the tie update). Help is zero on a tie
-    /// with q < 0, and strain zero on one with q ≥ 0, so one slot holds either:
-    ///   to_u ≥ 0: h(v→u) (help received by u), and the tie adds no strain;
-    ///   to_u < 0: −w·q⁻ (strain on both ends), and no help flows.
-    /// to_v is h(u→v). Knowledge offered lives in tie_knowledge_ (only while some tie has
-    /// expertise peers or everyone).
-    struct TieFlow {
-        double to_u;
-        double to_v;
-    };
 
     void compute_tie_pass();  ///< TieFlow and the natural-tie update of every tie
     void gather_flows();      ///< per agent, the tie flows in ascending tie order

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <set>
 
 #include "core/simulation.hpp"
@@ -70,6 +72,61 @@ TEST(Determinism, SameSeedGivesBitIdenticalResultsForAnyThreadCount) {
     EXPECT_EQ(run_with_threads(2), one);
     EXPECT_EQ(run_with_threads(8), one);
     EXPECT_EQ(run_with_threads(1), one) << "repeat run";
+}
+
+/// The bits of a vector of doubles (== would take −0.0 for +0.0).
+std::vector<std::uint64_t> bits(const std::vector<double>& values) {
+    std::vector<std::uint64_t> out(values.size());
+    std::memcpy(out.data(), values.data(), values.size() * sizeof(double));
+    return out;
+}
+
+/// Restores the vector kernels' switch however the test ends.
+struct VectorKernelsSwitch {
+    ~VectorKernelsSwitch() { set_vector_kernels(true); }
+};
+
+TEST(Determinism, VectorKernelsGiveTheScalarBitsEveryWeek) {
+    if (!vector_kernels_active()) GTEST_SKIP() << "this processor has no AVX2";
+    VectorKernelsSwitch restore;
+    // The trial has weeks with program ties, activation and knowledge transfer (the scalar path
+    // of the tie pass) and weeks without (the vector path, with the peer ties among patients
+    // and the program ties taken one by one); the fast decay makes ties dissolve.
+    for (const double decay : {0.002, 0.1}) {
+        RunSpec spec = stochastic_trial();
+        spec.params.kappa_decay = decay;
+        set_vector_kernels(false);
+        Simulation scalar(stochastic_world(), spec);
+        Simulation vector(stochastic_world(), spec);
+        const std::size_t ties_at_start = scalar.world().tie_count();
+        for (int t = 0; t < spec.weeks; ++t) {
+            set_vector_kernels(false);
+            scalar.begin_week();
+            set_vector_kernels(true);
+            vector.begin_week();
+            const Flows& a = scalar.flows();
+            const Flows& b = vector.flows();
+            ASSERT_EQ(bits(a.help_received), bits(b.help_received)) << "week " << t;
+            ASSERT_EQ(bits(a.help_given), bits(b.help_given)) << "week " << t;
+            ASSERT_EQ(bits(a.strain), bits(b.strain)) << "week " << t;
+            ASSERT_EQ(bits(a.knowledge_offered), bits(b.knowledge_offered)) << "week " << t;
+            scalar.finish_week();
+            vector.finish_week();
+            const World& x = scalar.world();
+            const World& y = vector.world();
+            ASSERT_EQ(bits(x.state.distress), bits(y.state.distress)) << "week " << t;
+            ASSERT_EQ(bits(x.state.agency), bits(y.state.agency)) << "week " << t;
+            ASSERT_EQ(bits(x.state.knowledge), bits(y.state.knowledge)) << "week " << t;
+            ASSERT_EQ(bits(x.tie_w), bits(y.tie_w)) << "week " << t;
+            ASSERT_EQ(bits(x.tie_q), bits(y.tie_q)) << "week " << t;
+            ASSERT_EQ(x.tie_u, y.tie_u) << "week " << t;
+            ASSERT_EQ(x.tie_v, y.tie_v) << "week " << t;
+            ASSERT_EQ(x.recovered_week, y.recovered_week) << "week " << t;
+        }
+        if (decay > 0.01) {
+            EXPECT_LT(scalar.world().tie_count(), ties_at_start / 2) << "ties should dissolve";
+        }
+    }
 }
 
 TEST(Determinism, DifferentReplicateGivesDifferentResults) {

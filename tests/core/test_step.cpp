@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
 
 #include "core/simulation.hpp"
 #include "world_fixtures.hpp"
@@ -199,6 +202,82 @@ TEST(StepRecovery, StreakCountsWeeksBelowThresholdAndRecordsFirstRecovery) {
         EXPECT_EQ(sim.world().recovered_week[0], t + 1 >= 3 ? 3 : kNone);
         EXPECT_EQ(sim.world().recovered_week[1], kNone);
     }
+}
+
+/// Eight natural ties of one agent: enough for two groups of the tie pass's vector kernel (on
+/// processors with AVX2), with a hostile tie, a −0.0 valence, a family tie held at the floor
+/// and a friend tie that dissolves. Each tie's new w against spec §3.3, H, G and X of the
+/// centre against §3.1, and the two kernels against each other bit for bit.
+TEST(StepEightTies, EveryKindOfNaturalTieMatchesTheSpecWithAndWithoutVectorKernels) {
+    struct TieCase {
+        TieType type;
+        double w, q, d;  // the tie's w and q, the far end's distress
+    };
+    const TieCase cases[] = {
+        {TieType::friend_, 0.4, 0.6, 0.3},   {TieType::family, 0.6, 0.6, 0.2},
+        {TieType::friend_, 0.3, -0.0, 0.5},  {TieType::friend_, 0.5, -0.4, 0.4},
+        {TieType::family, 0.2001, 0.5, 0.9}, {TieType::friend_, 0.0501, 0.2, 0.95},
+        {TieType::friend_, 0.7, 1.0, 0.1},   {TieType::family, 0.35, -0.3, 0.6},
+    };
+    const double d0 = 0.7;
+    RunSpec spec;
+    spec.params = deterministic_parameters();
+    const Parameters& p = spec.params;
+    std::vector<std::vector<std::uint64_t>> results;
+    struct Restore {
+        ~Restore() { set_vector_kernels(true); }
+    } restore;
+    for (const bool vector : {false, true}) {
+        set_vector_kernels(vector);
+        World world;
+        world.add_agent(agent(Role::patient, d0, 0.3, 0.2, 0.4, 0.25, 0.6, 0.5));
+        for (const TieCase& c : cases) {
+            world.add_agent(agent(Role::friend_, c.d, 0.5, 0.0, 0.5, 0.5, 0.4, 0.1));
+        }
+        for (std::size_t e = 0; e < std::size(cases); ++e) {
+            world.add_tie(
+                natural_tie(0, static_cast<AgentId>(e + 1), cases[e].type, cases[e].w, cases[e].q));
+        }
+        world.rebuild_adjacency();
+        Simulation sim(std::move(world), spec);
+        sim.begin_week();
+        double H = 0.0, G = 0.0, X = 0.0;
+        std::vector<double> w_expected;
+        for (const TieCase& c : cases) {
+            const double q_plus = std::max(c.q, 0.0), q_minus = std::max(-c.q, 0.0);
+            const double given = c.w * q_plus * (1 - d0), received = c.w * q_plus * (1 - c.d);
+            H += received;
+            G += given;
+            X += c.w * q_minus;
+            const double mutual = std::min(given, received) / c.w;
+            double w_next = clip(c.w + p.kappa_reciprocity * mutual * (1 - c.w) -
+                                 p.kappa_withdrawal * c.w * (d0 + c.d) / 2 - p.kappa_decay * c.w);
+            if (c.type == TieType::family) w_next = std::max(w_next, p.w_floor_family);
+            w_expected.push_back(w_next);
+        }
+        EXPECT_NEAR(sim.flows().help_received[0], H, kTol);
+        EXPECT_NEAR(sim.flows().help_given[0], G, kTol);
+        EXPECT_NEAR(sim.flows().strain[0], X, kTol);
+        sim.finish_week();
+        const World& after = sim.world();
+        ASSERT_EQ(after.tie_count(), std::size(cases) - 1) << "one friend tie fell below w_min";
+        std::size_t kept = 0;
+        for (std::size_t e = 0; e < std::size(cases); ++e) {
+            if (w_expected[e] < p.w_min && cases[e].type != TieType::family) continue;
+            EXPECT_NEAR(after.tie_w[kept], w_expected[e], kTol) << "tie " << e;
+            ++kept;
+        }
+        EXPECT_DOUBLE_EQ(after.tie_w[4], p.w_floor_family) << "family tie held at the floor";
+        EXPECT_FALSE(std::signbit(after.tie_q[2])) << "q = −0.0 becomes +0.0 (spec §3.3)";
+        std::vector<std::uint64_t> bits(2 * after.tie_count() + after.agent_count());
+        std::memcpy(bits.data(), after.tie_w.data(), after.tie_count() * sizeof(double));
+        std::memcpy(bits.data() + after.tie_count(), after.tie_q.data(),
+                    after.tie_count() * sizeof(double));
+        std::memcpy(bits.data() + 2 * after.tie_count(), after.state.distress.data(),
+                    after.agent_count() * sizeof(double));
+        results.push_back(bits);
+    }
+    EXPECT_EQ(results[0], results[1]) << "the vector kernels changed a bit";
 }
 
 }  // namespace
