@@ -180,10 +180,10 @@ struct TiePass {
 
 #if defined(__x86_64__)
     /// The same pass, four ties at a time with AVX2, for weeks in which help flows, ties change
-    /// and nothing is activated or taught (compute_tie_pass checks). A group of four natural,
-    /// non-peer ties is computed in vector registers with the IEEE operations of tie() in the
-    /// same order, so the results are the same bits (no fused multiply–add: the target is
-    /// "avx2" alone); any other group goes through tie(). Intel's MINPD/MAXPD return the second
+    /// and nothing is activated or taught (compute_tie_pass checks). A group of four natural
+    /// ties is computed in vector registers with the IEEE operations of tie() in the same
+    /// order, so the results are the same bits (no fused multiply–add: the target is "avx2"
+    /// alone); a group with a program tie goes through tie(). Intel's MINPD/MAXPD return the second
     /// operand unless the first is strictly smaller/larger, so std::min(a, b) is min_pd(b, a)
     /// and std::max(a, b) is max_pd(b, a).
     __attribute__((target("avx2"))) void run_avx2(std::size_t begin, std::size_t end) {
@@ -195,6 +195,8 @@ struct TiePass {
         const __m256d w_floor = _mm256_set1_pd(p.w_floor_family), w_min = _mm256_set1_pd(p.w_min);
         const __m256d lowest = _mm256_set1_pd(-1.0);
         const __m256i family_type = _mm256_set1_epi64x(static_cast<int>(TieType::family));
+        const __m256i peer_type = _mm256_set1_epi64x(static_cast<int>(TieType::peer));
+        const __m256d beta_peer = _mm256_set1_pd(p.beta_peer);
         const __m256i negative_zero_bits =
             _mm256_set1_epi64x(static_cast<long long>(kNegativeZero));
         std::size_t e = begin;
@@ -204,9 +206,9 @@ struct TiePass {
                 if (x + kPrefetchDistance < m) {
                     __builtin_prefetch(&dd[v_of[x + kPrefetchDistance]]);
                 }
-                scalar |= enrolment_of[x] != kNone || type_of[x] == TieType::peer;
+                scalar |= enrolment_of[x] != kNone;
             }
-            if (scalar) {  // program ties (client, ρ) and peer ties (knowledge): one by one
+            if (scalar) {  // program ties (client, ρ; kept w): one by one
                 for (std::size_t x = e; x < e + 4; ++x) tie(x);
                 continue;
             }
@@ -218,8 +220,30 @@ struct TiePass {
             // Help both ways, and the strain slot (as tie()).
             const __m256d q_help = _mm256_and_pd(q, _mm256_cmp_pd(q, zero, _CMP_GT_OQ));
             const __m256d w_q = _mm256_mul_pd(w, q_help);
-            const __m256d from_u = _mm256_mul_pd(w_q, _mm256_sub_pd(one, d_u));
-            const __m256d from_v = _mm256_mul_pd(w_q, _mm256_sub_pd(one, d_v));
+            // Peer ties: lived experience makes help worth more. The factor is exactly 1 on the
+            // other ties, and the knowledge is read only on peer ties (they are few).
+            std::uint32_t types = 0;
+            std::memcpy(&types, type_of + e, sizeof types);
+            static_assert(sizeof(TieType) == 1);
+            const __m256i type = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(static_cast<int>(types)));
+            const __m256d peer = _mm256_castsi256_pd(_mm256_cmpeq_epi64(type, peer_type));
+            __m256d from_u = _mm256_mul_pd(w_q, _mm256_sub_pd(one, d_u));
+            __m256d from_v = _mm256_mul_pd(w_q, _mm256_sub_pd(one, d_v));
+            if (_mm256_movemask_pd(peer) != 0) {
+                const auto knowledge = [&](const AgentId* end_of, std::size_t x) {
+                    return type_of[x] == TieType::peer ? kk[end_of[x]] : 0.0;
+                };
+                const __m256d k_u = _mm256_set_pd(knowledge(u_of, e + 3), knowledge(u_of, e + 2),
+                                                  knowledge(u_of, e + 1), knowledge(u_of, e));
+                const __m256d k_v = _mm256_set_pd(knowledge(v_of, e + 3), knowledge(v_of, e + 2),
+                                                  knowledge(v_of, e + 1), knowledge(v_of, e));
+                from_u = _mm256_mul_pd(
+                    from_u,
+                    _mm256_blendv_pd(one, _mm256_add_pd(one, _mm256_mul_pd(beta_peer, k_u)), peer));
+                from_v = _mm256_mul_pd(
+                    from_v,
+                    _mm256_blendv_pd(one, _mm256_add_pd(one, _mm256_mul_pd(beta_peer, k_v)), peer));
+            }
             const __m256d negative = _mm256_max_pd(zero, _mm256_xor_pd(q, sign));  // max(−q, 0)
             const __m256d to_u =
                 _mm256_blendv_pd(from_v, _mm256_xor_pd(_mm256_mul_pd(w, negative), sign),
@@ -246,11 +270,7 @@ struct TiePass {
             sum = _mm256_sub_pd(sum, _mm256_mul_pd(kappa_0, w));
             sum = _mm256_add_pd(sum, _mm256_mul_pd(zero, one_minus_w));
             const __m256d clipped = _mm256_min_pd(one, _mm256_max_pd(zero, sum));
-            std::uint32_t types = 0;
-            std::memcpy(&types, type_of + e, sizeof types);
-            static_assert(sizeof(TieType) == 1);
-            const __m256d family = _mm256_castsi256_pd(_mm256_cmpeq_epi64(
-                _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(static_cast<int>(types))), family_type));
+            const __m256d family = _mm256_castsi256_pd(_mm256_cmpeq_epi64(type, family_type));
             const __m256d w_next =
                 _mm256_blendv_pd(clipped, _mm256_max_pd(w_floor, clipped), family);
             _mm256_storeu_pd(w_new + e, w_next);

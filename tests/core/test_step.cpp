@@ -205,21 +205,22 @@ TEST(StepRecovery, StreakCountsWeeksBelowThresholdAndRecordsFirstRecovery) {
 }
 
 /// Eight natural ties of one agent: enough for two groups of the tie pass's vector kernel (on
-/// processors with AVX2), with a hostile tie, a −0.0 valence, a family tie held at the floor
-/// and a friend tie that dissolves. Each tie's new w against spec §3.3, H, G and X of the
-/// centre against §3.1, and the two kernels against each other bit for bit.
+/// processors with AVX2), with a hostile tie, a −0.0 valence, a family tie held at the floor,
+/// a friend tie that dissolves and a peer tie. Each tie's new w against spec §3.3, H, G and X of
+/// the centre against §3.1, and the two kernels against each other bit for bit.
 TEST(StepEightTies, EveryKindOfNaturalTieMatchesTheSpecWithAndWithoutVectorKernels) {
     struct TieCase {
         TieType type;
         double w, q, d;  // the tie's w and q, the far end's distress
+        double k = 0.0;  // the far end's experiential knowledge
     };
     const TieCase cases[] = {
         {TieType::friend_, 0.4, 0.6, 0.3},   {TieType::family, 0.6, 0.6, 0.2},
         {TieType::friend_, 0.3, -0.0, 0.5},  {TieType::friend_, 0.5, -0.4, 0.4},
         {TieType::family, 0.2001, 0.5, 0.9}, {TieType::friend_, 0.0501, 0.2, 0.95},
-        {TieType::friend_, 0.7, 1.0, 0.1},   {TieType::family, 0.35, -0.3, 0.6},
+        {TieType::peer, 0.7, 1.0, 0.1, 0.6}, {TieType::family, 0.35, -0.3, 0.6},
     };
-    const double d0 = 0.7;
+    const double d0 = 0.7, k0 = 0.2;
     RunSpec spec;
     spec.params = deterministic_parameters();
     const Parameters& p = spec.params;
@@ -230,9 +231,10 @@ TEST(StepEightTies, EveryKindOfNaturalTieMatchesTheSpecWithAndWithoutVectorKerne
     for (const bool vector : {false, true}) {
         set_vector_kernels(vector);
         World world;
-        world.add_agent(agent(Role::patient, d0, 0.3, 0.2, 0.4, 0.25, 0.6, 0.5));
+        world.add_agent(agent(Role::patient, d0, 0.3, k0, 0.4, 0.25, 0.6, 0.5));
         for (const TieCase& c : cases) {
-            world.add_agent(agent(Role::friend_, c.d, 0.5, 0.0, 0.5, 0.5, 0.4, 0.1));
+            const Role role = c.type == TieType::peer ? Role::patient : Role::friend_;
+            world.add_agent(agent(role, c.d, 0.5, c.k, 0.5, 0.5, 0.4, 0.1));
         }
         for (std::size_t e = 0; e < std::size(cases); ++e) {
             world.add_tie(
@@ -245,7 +247,9 @@ TEST(StepEightTies, EveryKindOfNaturalTieMatchesTheSpecWithAndWithoutVectorKerne
         std::vector<double> w_expected;
         for (const TieCase& c : cases) {
             const double q_plus = std::max(c.q, 0.0), q_minus = std::max(-c.q, 0.0);
-            const double given = c.w * q_plus * (1 - d0), received = c.w * q_plus * (1 - c.d);
+            const bool peer = c.type == TieType::peer;
+            const double given = c.w * q_plus * (1 - d0) * (peer ? 1 + p.beta_peer * k0 : 1.0);
+            const double received = c.w * q_plus * (1 - c.d) * (peer ? 1 + p.beta_peer * c.k : 1.0);
             H += received;
             G += given;
             X += c.w * q_minus;
