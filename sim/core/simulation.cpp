@@ -295,7 +295,10 @@ void set_vector_kernels(bool enabled) { vector_kernels_enabled.store(enabled); }
 
 bool vector_kernels_active() {
 #if defined(__x86_64__)
-    static const bool supported = __builtin_cpu_supports("avx2");
+    static const bool supported = [] {
+        __builtin_cpu_init();  // also safe when called before libgcc's own initialiser ran
+        return __builtin_cpu_supports("avx2") != 0;
+    }();
     return supported && vector_kernels_enabled.load(std::memory_order_relaxed);
 #else
     return false;
