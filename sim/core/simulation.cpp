@@ -4,13 +4,13 @@
 #include "core/simulation.hpp"
 
 #include <fmt/format.h>
-#include <tbb/enumerable_thread_specific.h>
 
 #include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <numeric>
 #include <utility>
 
@@ -101,7 +101,8 @@ struct TiePass {
     double* knowledge_out;
     double* w_new;
     double* q_out;
-    std::vector<TieIndex>* dissolving;
+    std::vector<TieIndex>
+        dissolving{};            ///< natural ties that dissolve (rare: allocated on the first)
     bool negative_zero = false;  ///< a natural tie has q = −0.0 (or q outside [−1, 1])
 
     static constexpr std::uint64_t kNegativeZero = std::uint64_t{1} << 63;
@@ -170,7 +171,7 @@ struct TiePass {
                 // family ties are frequent and unpredictable).
                 const bool family = type_of[e] == TieType::family;
                 w_next = family ? std::max(w_next, p.w_floor_family) : w_next;
-                if (!family && w_next < p.w_min) dissolving->push_back(static_cast<TieIndex>(e));
+                if (!family && w_next < p.w_min) dissolving.push_back(static_cast<TieIndex>(e));
             }
         } else if (activated) {
             q_out[e] = q;
@@ -278,7 +279,7 @@ struct TiePass {
                     _mm256_andnot_pd(family, _mm256_cmp_pd(w_next, w_min, _CMP_LT_OQ)))) {
                 for (int lane = 0; lane < 4; ++lane) {
                     if (dissolves & (1 << lane)) {
-                        dissolving->push_back(
+                        dissolving.push_back(
                             static_cast<TieIndex>(e + static_cast<std::size_t>(lane)));
                     }
                 }
@@ -623,7 +624,8 @@ void Simulation::compute_tie_pass() {
     w_next_.resize(m);
     if (knowledge_on_) tie_knowledge_.resize(m);
     if (activation) q_next_.resize(m);
-    tbb::enumerable_thread_specific<std::vector<TieIndex>> dissolving;
+    dissolving_.clear();
+    std::mutex dissolving_mutex;  // ranges with dissolving ties append them (order is not used)
     std::atomic<bool> negative_zero_q{false};
     // The vector kernel covers the common week: help flowing, ties changing, no activation and
     // no knowledge transfer (the other weeks take the scalar path throughout).
@@ -656,7 +658,7 @@ void Simulation::compute_tie_pass() {
                          knowledge_on_ ? tie_knowledge_.data() : nullptr,
                          w_next_.data(),
                          activation ? q_next_.data() : nullptr,
-                         &dissolving.local()};
+                         {}};
 #if defined(__x86_64__)
             if (vectorise) {
                 pass.run_avx2(begin, end);
@@ -669,12 +671,13 @@ void Simulation::compute_tie_pass() {
 #endif
             store_fence();
             if (pass.negative_zero) negative_zero_q.store(true, std::memory_order_relaxed);
+            if (!pass.dissolving.empty()) {
+                const std::lock_guard<std::mutex> lock(dissolving_mutex);
+                dissolving_.insert(dissolving_.end(), pass.dissolving.begin(),
+                                   pass.dissolving.end());
+            }
         },
         4096);
-    dissolving_.clear();
-    dissolving.combine_each([&](const std::vector<TieIndex>& found) {
-        dissolving_.insert(dissolving_.end(), found.begin(), found.end());
-    });
     negative_zero_q_ = negative_zero_q.load();
 }
 
