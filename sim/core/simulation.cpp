@@ -943,11 +943,16 @@ void Simulation::form_friendships() {
 }
 
 void Simulation::update_recovery() {
-    const Parameters& p = spec_.params;
-    parallel_for_each_index(world_.agent_count(), [&](std::size_t i) {
-        world_.streak[i] = world_.state.distress[i] < p.d_rec ? world_.streak[i] + 1 : 0;
-        if (world_.recovered_week[i] == kNone && world_.streak[i] >= p.rec_weeks) {
-            world_.recovered_week[i] = week_;
+    parallel_for_ranges(world_.agent_count(), [&](std::size_t begin, std::size_t end) {
+        // Local copies: the stores to streak cannot alias them, so they stay in registers.
+        const double d_rec = spec_.params.d_rec;
+        const int rec_weeks = spec_.params.rec_weeks, week = week_;
+        const double* const distress = world_.state.distress.data();
+        int *const streak = world_.streak.data(), *const recovered = world_.recovered_week.data();
+        for (std::size_t i = begin; i < end; ++i) {
+            const int weeks_below = distress[i] < d_rec ? streak[i] + 1 : 0;
+            streak[i] = weeks_below;
+            if (recovered[i] == kNone && weeks_below >= rec_weeks) recovered[i] = week;
         }
     });
 }
