@@ -632,33 +632,36 @@ void Simulation::compute_tie_pass() {
     const bool vectorise = vector_kernels_active() && spec_.mechanisms.help_flow &&
                            spec_.mechanisms.tie_dynamics && !activation && !knowledge_on_;
 
+    // What every range starts from (each range copies it and keeps its own findings).
+    const TiePass start{spec_.params,
+                        spec_.mechanisms.help_flow,
+                        spec_.mechanisms.tie_dynamics,
+                        activation,
+                        knowledge_on_,
+                        m,
+                        world_.tie_u.data(),
+                        world_.tie_v.data(),
+                        world_.tie_w.data(),
+                        world_.tie_q.data(),
+                        world_.tie_rho.data(),
+                        world_.tie_type.data(),
+                        world_.tie_expertise.data(),
+                        world_.tie_client.data(),
+                        world_.tie_enrolment.data(),
+                        world_.state.distress.data(),
+                        world_.state.knowledge.data(),
+                        activation ? activation_w_.data() : nullptr,
+                        activation ? activation_q_.data() : nullptr,
+                        tie_flow_.data(),
+                        knowledge_on_ ? tie_knowledge_.data() : nullptr,
+                        w_next_.data(),
+                        activation ? q_next_.data() : nullptr,
+                        {}};
+
     parallel_for_ranges(
         m,
         [&](std::size_t begin, std::size_t end) {
-            TiePass pass{spec_.params,
-                         spec_.mechanisms.help_flow,
-                         spec_.mechanisms.tie_dynamics,
-                         activation,
-                         knowledge_on_,
-                         m,
-                         world_.tie_u.data(),
-                         world_.tie_v.data(),
-                         world_.tie_w.data(),
-                         world_.tie_q.data(),
-                         world_.tie_rho.data(),
-                         world_.tie_type.data(),
-                         world_.tie_expertise.data(),
-                         world_.tie_client.data(),
-                         world_.tie_enrolment.data(),
-                         world_.state.distress.data(),
-                         world_.state.knowledge.data(),
-                         activation ? activation_w_.data() : nullptr,
-                         activation ? activation_q_.data() : nullptr,
-                         tie_flow_.data(),
-                         knowledge_on_ ? tie_knowledge_.data() : nullptr,
-                         w_next_.data(),
-                         activation ? q_next_.data() : nullptr,
-                         {}};
+            TiePass pass = start;
 #if defined(__x86_64__)
             if (vectorise) {
                 pass.run_avx2(begin, end);
