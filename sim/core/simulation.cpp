@@ -200,44 +200,54 @@ struct TiePass {
         const __m256d beta_peer = _mm256_set1_pd(p.beta_peer);
         const __m256i negative_zero_bits =
             _mm256_set1_epi64x(static_cast<long long>(kNegativeZero));
+        // Local copies of the pointers: the intrinsics' stores may alias anything, members
+        // included, so GCC would reload members after every store.
+        const AgentId *const us = u_of, *const vs = v_of;
+        const double *const ws = w_of, *const qs = q_of;
+        const TieType* const type_at = type_of;
+        const EnrolmentId* const enrolments = enrolment_of;
+        const double *const distress = dd, *const knowledge = kk;
+        TieFlow* const flows = flow;
+        double* const w_out = w_new;
+        const std::size_t ties = m;
+        bool odd_valence = false;
         std::size_t e = begin;
         for (; e + 4 <= end; e += 4) {
             bool scalar = false;
             for (std::size_t x = e; x < e + 4; ++x) {
-                if (x + kPrefetchDistance < m) {
-                    __builtin_prefetch(&dd[v_of[x + kPrefetchDistance]]);
+                if (x + kPrefetchDistance < ties) {
+                    __builtin_prefetch(&distress[vs[x + kPrefetchDistance]]);
                 }
-                scalar |= enrolment_of[x] != kNone;
+                scalar |= enrolments[x] != kNone;
             }
             if (scalar) {  // program ties (client, ρ; kept w): one by one
                 for (std::size_t x = e; x < e + 4; ++x) tie(x);
                 continue;
             }
-            const __m256d d_u =
-                _mm256_set_pd(dd[u_of[e + 3]], dd[u_of[e + 2]], dd[u_of[e + 1]], dd[u_of[e]]);
-            const __m256d d_v =
-                _mm256_set_pd(dd[v_of[e + 3]], dd[v_of[e + 2]], dd[v_of[e + 1]], dd[v_of[e]]);
-            const __m256d w = _mm256_loadu_pd(w_of + e), q = _mm256_loadu_pd(q_of + e);
+            const __m256d d_u = _mm256_set_pd(distress[us[e + 3]], distress[us[e + 2]],
+                                              distress[us[e + 1]], distress[us[e]]);
+            const __m256d d_v = _mm256_set_pd(distress[vs[e + 3]], distress[vs[e + 2]],
+                                              distress[vs[e + 1]], distress[vs[e]]);
+            const __m256d w = _mm256_loadu_pd(ws + e), q = _mm256_loadu_pd(qs + e);
             // Help both ways, and the strain slot (as tie()).
             const __m256d q_help = _mm256_and_pd(q, _mm256_cmp_pd(q, zero, _CMP_GT_OQ));
             const __m256d w_q = _mm256_mul_pd(w, q_help);
             // Peer ties: lived experience makes help worth more. The factor is exactly 1 on the
             // other ties, and the knowledge is read only on peer ties (they are few).
             std::uint32_t types = 0;
-            std::memcpy(&types, type_of + e, sizeof types);
+            std::memcpy(&types, type_at + e, sizeof types);
             static_assert(sizeof(TieType) == 1);
             const __m256i type = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(static_cast<int>(types)));
             const __m256d peer = _mm256_castsi256_pd(_mm256_cmpeq_epi64(type, peer_type));
             __m256d from_u = _mm256_mul_pd(w_q, _mm256_sub_pd(one, d_u));
             __m256d from_v = _mm256_mul_pd(w_q, _mm256_sub_pd(one, d_v));
             if (_mm256_movemask_pd(peer) != 0) {
-                const auto knowledge = [&](const AgentId* end_of, std::size_t x) {
-                    return type_of[x] == TieType::peer ? kk[end_of[x]] : 0.0;
-                };
-                const __m256d k_u = _mm256_set_pd(knowledge(u_of, e + 3), knowledge(u_of, e + 2),
-                                                  knowledge(u_of, e + 1), knowledge(u_of, e));
-                const __m256d k_v = _mm256_set_pd(knowledge(v_of, e + 3), knowledge(v_of, e + 2),
-                                                  knowledge(v_of, e + 1), knowledge(v_of, e));
+                // The knowledge of both ends, loaded only on the peer lanes (a masked gather:
+                // no branch per lane); the other lanes hold 0, as their factor is exactly 1.
+                const __m128i u_index = _mm_loadu_si128(reinterpret_cast<const __m128i*>(us + e));
+                const __m128i v_index = _mm_loadu_si128(reinterpret_cast<const __m128i*>(vs + e));
+                const __m256d k_u = _mm256_mask_i32gather_pd(zero, knowledge, u_index, peer, 8);
+                const __m256d k_v = _mm256_mask_i32gather_pd(zero, knowledge, v_index, peer, 8);
                 from_u = _mm256_mul_pd(
                     from_u,
                     _mm256_blendv_pd(one, _mm256_add_pd(one, _mm256_mul_pd(beta_peer, k_u)), peer));
@@ -251,14 +261,14 @@ struct TiePass {
                                  _mm256_cmp_pd(q, zero, _CMP_LT_OQ));
             const __m256d low = _mm256_unpacklo_pd(to_u, from_u);   // ties 0 and 2
             const __m256d high = _mm256_unpackhi_pd(to_u, from_u);  // ties 1 and 3
-            _mm256_storeu_pd(&flow[e].to_u, _mm256_permute2f128_pd(low, high, 0x20));
-            _mm256_storeu_pd(&flow[e + 2].to_u, _mm256_permute2f128_pd(low, high, 0x31));
+            _mm256_storeu_pd(&flows[e].to_u, _mm256_permute2f128_pd(low, high, 0x20));
+            _mm256_storeu_pd(&flows[e + 2].to_u, _mm256_permute2f128_pd(low, high, 0x31));
             // A −0.0 valence, or one outside [−1, 1] (as tie()).
             const __m256d outside = _mm256_or_pd(_mm256_cmp_pd(q, lowest, _CMP_NGE_UQ),
                                                  _mm256_cmp_pd(q, one, _CMP_NLE_UQ));
             const __m256d minus_zero =
                 _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_castpd_si256(q), negative_zero_bits));
-            negative_zero |= _mm256_movemask_pd(_mm256_or_pd(outside, minus_zero)) != 0;
+            odd_valence |= _mm256_movemask_pd(_mm256_or_pd(outside, minus_zero)) != 0;
             // The natural-tie update, term by term in tie()'s order (a_w = 0: no activation).
             const __m256d mutual = _mm256_and_pd(_mm256_cmp_pd(w, zero, _CMP_GT_OQ),
                                                  _mm256_div_pd(_mm256_min_pd(from_v, from_u), w));
@@ -274,7 +284,7 @@ struct TiePass {
             const __m256d family = _mm256_castsi256_pd(_mm256_cmpeq_epi64(type, family_type));
             const __m256d w_next =
                 _mm256_blendv_pd(clipped, _mm256_max_pd(w_floor, clipped), family);
-            _mm256_storeu_pd(w_new + e, w_next);
+            _mm256_storeu_pd(w_out + e, w_next);
             if (const int dissolves = _mm256_movemask_pd(
                     _mm256_andnot_pd(family, _mm256_cmp_pd(w_next, w_min, _CMP_LT_OQ)))) {
                 for (int lane = 0; lane < 4; ++lane) {
@@ -285,6 +295,7 @@ struct TiePass {
                 }
             }
         }
+        negative_zero |= odd_valence;
         for (; e < end; ++e) tie(e);
     }
 #endif
