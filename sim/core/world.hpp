@@ -129,6 +129,10 @@ class World {
         return entries_.data() + offsets_[i + 1];
     }
     std::size_t degree(AgentId i) const { return offsets_[i + 1] - offsets_[i]; }
+    /// The whole adjacency (requires adjacency_valid()): agent i's entries are
+    /// adjacency_entries()[adjacency_offsets()[i] .. adjacency_offsets()[i + 1]).
+    const std::size_t* adjacency_offsets() const { return offsets_.data(); }
+    const AdjacencyEntry* adjacency_entries() const { return entries_.data(); }
 
     /// The other end of tie e seen from agent i.
     AgentId other_end(TieIndex e, AgentId i) const { return tie_u[e] == i ? tie_v[e] : tie_u[e]; }

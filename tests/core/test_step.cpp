@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "core/simulation.hpp"
@@ -282,6 +283,89 @@ TEST(StepEightTies, EveryKindOfNaturalTieMatchesTheSpecWithAndWithoutVectorKerne
         results.push_back(bits);
     }
     EXPECT_EQ(results[0], results[1]) << "the vector kernels changed a bit";
+}
+
+/// The per-agent sums of spec §3.1 (H, G and X) over a world whose agents have 0 to 12 ties,
+/// in runs of isolated agents and with a count that is not a multiple of four (the gather's
+/// vector kernel takes four agents at a time), ties added in random order so that an agent's
+/// ties are interleaved with everyone else's, and hostile ties among them. Each agent's sums are
+/// recomputed here in ascending tie order and must match bit for bit, with and without the
+/// vector kernels.
+TEST(StepGather, EachAgentsSumsFollowItsTiesInOrderWithAndWithoutVectorKernels) {
+    const std::size_t n = 103;
+    std::uint64_t state = 12345;
+    const auto next = [&state] {  // xorshift64*, enough for a test world
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        return state * 2685821657736338717ULL;
+    };
+    const auto uniform = [&next] { return static_cast<double>(next() >> 11) * 0x1.0p-53; };
+    World base;
+    for (std::size_t i = 0; i < n; ++i) {
+        base.add_agent(agent(Role::friend_, uniform(), 0.5, 0.0, 0.5, 0.5, 0.4, 0.1));
+    }
+    std::vector<std::size_t> target(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        // Agents 20–27 and 60–63 stay isolated; the others want 1 to 12 ties.
+        const bool isolated = (i >= 20 && i < 28) || (i >= 60 && i < 64);
+        target[i] = isolated ? 0 : 1 + next() % 12;
+    }
+    std::vector<std::pair<AgentId, AgentId>> pairs;
+    std::vector<std::size_t> degree(n, 0);
+    for (int attempt = 0; attempt < 20000; ++attempt) {
+        const auto i = static_cast<AgentId>(next() % n), j = static_cast<AgentId>(next() % n);
+        if (i == j || degree[i] >= target[i] || degree[j] >= target[j]) continue;
+        const std::pair<AgentId, AgentId> pair{std::min(i, j), std::max(i, j)};
+        if (std::find(pairs.begin(), pairs.end(), pair) != pairs.end()) continue;
+        pairs.emplace_back(pair);
+        ++degree[i];
+        ++degree[j];
+    }
+    ASSERT_GT(pairs.size(), 200U);
+    int hostile = 0;
+    for (const auto& [i, j] : pairs) {
+        const double q = 2.0 * uniform() - 1.0;  // about a third hostile (q < 0 with w > 0)
+        hostile += q < 0.0;
+        base.add_tie(natural_tie(i, j, TieType::friend_, 0.05 + 0.9 * uniform(), q));
+    }
+    ASSERT_GT(hostile, 20);
+    base.rebuild_adjacency();
+
+    RunSpec spec;
+    spec.params = deterministic_parameters();
+    struct Restore {
+        ~Restore() { set_vector_kernels(true); }
+    } restore;
+    std::vector<std::vector<double>> results;
+    for (const bool vector : {false, true}) {
+        set_vector_kernels(vector);
+        Simulation sim(World(base), spec);
+        sim.begin_week();
+        const World& world = sim.world();
+        const Flows& flows = sim.flows();
+        for (std::size_t i = 0; i < n; ++i) {
+            double received = 0.0, given = 0.0, strain = 0.0;
+            for (std::size_t e = 0; e < world.tie_count(); ++e) {  // ascending tie order
+                const AgentId u = world.tie_u[e], v = world.tie_v[e];
+                if (u != static_cast<AgentId>(i) && v != static_cast<AgentId>(i)) continue;
+                const AgentId other = u == static_cast<AgentId>(i) ? v : u;
+                const double q = world.tie_q[e];
+                if (q < 0.0) {
+                    strain += world.tie_w[e] * -q;
+                } else {
+                    received += sim.help_on_tie(static_cast<TieIndex>(e), other);
+                    given += sim.help_on_tie(static_cast<TieIndex>(e), static_cast<AgentId>(i));
+                }
+            }
+            ASSERT_EQ(flows.help_received[i], received) << "agent " << i << ", vector " << vector;
+            ASSERT_EQ(flows.help_given[i], given) << "agent " << i << ", vector " << vector;
+            ASSERT_EQ(flows.strain[i], strain) << "agent " << i << ", vector " << vector;
+            ASSERT_EQ(flows.knowledge_offered[i], 0.0) << "agent " << i;
+        }
+        results.push_back(flows.help_received);
+    }
+    EXPECT_EQ(results[0], results[1]);
 }
 
 }  // namespace
