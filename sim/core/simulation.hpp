@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/huge_pages.hpp"
 #include "core/parameters.hpp"
 #include "core/program.hpp"
 #include "core/world.hpp"
@@ -155,13 +156,14 @@ class Simulation {
     std::vector<double> activation_w_, activation_q_;
     bool activation_on_ = false;
     // Per tie, computed in begin_week() from the state at t, used by finish_week():
-    std::vector<TieFlow> tie_flow_;
-    std::vector<double> tie_knowledge_;  ///< > 0: offered to u; < 0: −(offered to v); 0: none
-    bool knowledge_on_ = false;          ///< tie_knowledge_ is filled this week
-    std::vector<double> w_next_;         ///< w at t+1 (program ties: unchanged)
-    std::vector<double> q_next_;         ///< q at t+1, only while activation_on_
-    std::vector<TieIndex> dissolving_;   ///< natural ties that dissolve after the update
-    bool negative_zero_q_ = false;       ///< a natural tie has q = −0.0 (set to +0.0, as q + 0)
+    std::vector<TieFlow, HugePageAllocator<TieFlow>> tie_flow_;
+    std::vector<double, HugePageAllocator<double>>
+        tie_knowledge_;                 ///< > 0: offered to u; < 0: −(offered to v); 0: none
+    bool knowledge_on_ = false;         ///< tie_knowledge_ is filled this week
+    std::vector<double> w_next_;        ///< w at t+1 (program ties: unchanged)
+    std::vector<double> q_next_;        ///< q at t+1, only while activation_on_
+    std::vector<TieIndex> dissolving_;  ///< natural ties that dissolve after the update
+    bool negative_zero_q_ = false;      ///< a natural tie has q = −0.0 (set to +0.0, as q + 0)
     std::size_t agents_at_begin_ = 0, ties_at_begin_ = 0;
     /// Agents whose role is not professional, ascending (friendship partners); covers the
     /// first eligible_covered_ agents, extended when agents are added (roles never change).
