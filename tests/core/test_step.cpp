@@ -368,5 +368,35 @@ TEST(StepGather, EachAgentsSumsFollowItsTiesInOrderWithAndWithoutVectorKernels) 
     EXPECT_EQ(results[0], results[1]);
 }
 
+/// Knowledge is offered (Kin, spec §3.1) on a tie whose expertise is peers or everyone, from
+/// the end that knows more, and on no other tie; the weekly check for such ties must see one
+/// however far down the tie arrays it lies.
+TEST(StepKnowledge, OfferedOnlyOnTiesWithExpertisePeersOrEveryone) {
+    for (const Expertise expertise : {Expertise::none, Expertise::provider, Expertise::patient,
+                                      Expertise::peers, Expertise::everyone}) {
+        World world;
+        for (int i = 0; i < 10002; ++i) {
+            world.add_agent(
+                agent(Role::patient, 0.5, 0.5, i == 10000 ? 0.8 : 0.2, 0.5, 0.5, 0.4, 0.1));
+        }
+        for (int i = 0; i < 9999; ++i) {  // ties without expertise first
+            world.add_tie(natural_tie(i, i + 1, TieType::friend_, 0.5, 0.5));
+        }
+        TieInit teaching = natural_tie(10000, 10001, TieType::peer, 0.6, 0.5);
+        teaching.expertise = expertise;
+        world.add_tie(teaching);
+        world.rebuild_adjacency();
+        RunSpec spec;
+        spec.params = deterministic_parameters();
+        Simulation sim(std::move(world), spec);
+        sim.begin_week();
+        const bool teaches = expertise == Expertise::peers || expertise == Expertise::everyone;
+        EXPECT_EQ(sim.flows().knowledge_offered[10001], teaches ? 0.6 * (0.8 - 0.2) : 0.0)
+            << to_string(expertise);
+        EXPECT_EQ(sim.flows().knowledge_offered[10000], 0.0) << to_string(expertise);
+        EXPECT_EQ(sim.flows().knowledge_offered[5], 0.0);
+    }
+}
+
 }  // namespace
 }  // namespace kindred
