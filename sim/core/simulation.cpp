@@ -188,6 +188,16 @@ struct TiePass {
     /// alone); a group with a program tie goes through tie(). Intel's MINPD/MAXPD return the second
     /// operand unless the first is strictly smaller/larger, so std::min(a, b) is min_pd(b, a)
     /// and std::max(a, b) is max_pd(b, a).
+    /// Four doubles to 32-byte aligned memory, non-temporal if `stream`, else to any address.
+    __attribute__((target("avx2"))) static void store_avx2(bool stream, double* where,
+                                                           __m256d value) {
+        if (stream) {
+            _mm256_stream_pd(where, value);
+        } else {
+            _mm256_storeu_pd(where, value);
+        }
+    }
+
     __attribute__((target("avx2"))) void run_avx2(std::size_t begin, std::size_t end) {
         const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
         const __m256d two = _mm256_set1_pd(2.0), sign = _mm256_set1_pd(-0.0);
@@ -212,12 +222,27 @@ struct TiePass {
         double* const w_out = w_new;
         const std::size_t ties = m;
         bool odd_valence = false;
+        // The new w and the flow records are written once and read only after the pass: with
+        // non-temporal stores they cost no read for ownership. Those need 32-byte alignment:
+        // single ties go first until w_out + e is aligned, and then flows + e is too where the
+        // buffers' alignments allow it (the flow records' buffer is on a huge page when large).
         std::size_t e = begin;
+        const auto aligned = [](const void* where) {
+            return reinterpret_cast<std::uintptr_t>(where) % 32 == 0;
+        };
+        for (; e < end && !aligned(w_out + e); ++e) tie(e);
+        const bool stream_w = e < end, stream_flows = e < end && aligned(flows + e);
         for (; e + 4 <= end; e += 4) {
             bool scalar = false;
             for (std::size_t x = e; x < e + 4; ++x) {
                 if (x + kPrefetchDistance < ties) {
-                    __builtin_prefetch(&distress[vs[x + kPrefetchDistance]]);
+                    const std::size_t ahead = x + kPrefetchDistance;
+                    __builtin_prefetch(&distress[vs[ahead]]);
+                    // Peer ties (few) read both ends' knowledge, at random.
+                    if (type_at[ahead] == TieType::peer) {
+                        __builtin_prefetch(&knowledge[us[ahead]]);
+                        __builtin_prefetch(&knowledge[vs[ahead]]);
+                    }
                 }
                 scalar |= enrolments[x] != kNone;
             }
@@ -262,8 +287,8 @@ struct TiePass {
                                  _mm256_cmp_pd(q, zero, _CMP_LT_OQ));
             const __m256d low = _mm256_unpacklo_pd(to_u, from_u);   // ties 0 and 2
             const __m256d high = _mm256_unpackhi_pd(to_u, from_u);  // ties 1 and 3
-            _mm256_storeu_pd(&flows[e].to_u, _mm256_permute2f128_pd(low, high, 0x20));
-            _mm256_storeu_pd(&flows[e + 2].to_u, _mm256_permute2f128_pd(low, high, 0x31));
+            store_avx2(stream_flows, &flows[e].to_u, _mm256_permute2f128_pd(low, high, 0x20));
+            store_avx2(stream_flows, &flows[e + 2].to_u, _mm256_permute2f128_pd(low, high, 0x31));
             // A −0.0 valence, or one outside [−1, 1] (as tie()).
             const __m256d outside = _mm256_or_pd(_mm256_cmp_pd(q, lowest, _CMP_NGE_UQ),
                                                  _mm256_cmp_pd(q, one, _CMP_NLE_UQ));
@@ -285,7 +310,7 @@ struct TiePass {
             const __m256d family = _mm256_castsi256_pd(_mm256_cmpeq_epi64(type, family_type));
             const __m256d w_next =
                 _mm256_blendv_pd(clipped, _mm256_max_pd(w_floor, clipped), family);
-            _mm256_storeu_pd(w_out + e, w_next);
+            store_avx2(stream_w, w_out + e, w_next);
             if (const int dissolves = _mm256_movemask_pd(
                     _mm256_andnot_pd(family, _mm256_cmp_pd(w_next, w_min, _CMP_LT_OQ)))) {
                 for (int lane = 0; lane < 4; ++lane) {
