@@ -70,6 +70,8 @@ struct Flows {
     std::vector<double> help_given;         ///< G
     std::vector<double> strain;             ///< X
     std::vector<double> knowledge_offered;  ///< Kin
+    /// n agents; new entries are 0 and existing ones keep their values until overwritten (the
+    /// gather writes every agent's sums each week).
     void resize(std::size_t n);
 };
 
