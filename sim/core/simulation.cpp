@@ -501,6 +501,196 @@ bool any_teaching_tie(const std::vector<Expertise>& expertise) {
     }
     return false;
 }
+
+/// One range of the agent update of spec §3.2 (Simulation::update_agents): from the state at t
+/// and the week's flows and exposure into the next state. Local copies of the parameters and
+/// array pointers: the loops' stores cannot alias them, so they stay in registers.
+struct AgentUpdate {
+    Parameters p;
+    std::uint64_t seed, replicate, week;
+    bool helper_effect;
+    const ResourceVector* resources;  ///< nullptr: no exposure this week (all zero)
+    const int *expert_self, *expert_provider;
+    const double *distress, *agency, *knowledge, *strengths, *recreation;
+    const double *tau, *vulnerability, *agency0, *strengths0, *recreation0;
+    const double *received, *given, *strain, *offered;
+    double *next_d, *next_a, *next_k, *next_s, *next_r;
+
+    /// Agent i's life event (spec §3.2), 0 without one.
+    double event(std::size_t i) const {
+        if (!(p.p_event > 0.0)) return 0.0;
+        RandomStream stream(seed, replicate, week, i, Purpose::life_event);
+        return stream.bernoulli(p.p_event) ? p.event_size : 0.0;
+    }
+    /// Agent i's distress noise, 0 without noise.
+    double noise(std::size_t i) const {
+        if (!(p.sigma > 0.0)) return 0.0;
+        RandomStream stream(seed, replicate, week, i, Purpose::distress_noise);
+        return p.sigma * stream.normal();
+    }
+
+    void run(std::size_t begin, std::size_t end) const {
+        static const ResourceVector kNoResources{};
+        const bool exposed = resources != nullptr;
+        for (std::size_t i = begin; i < end; ++i) {
+            const ResourceVector& m = exposed ? resources[i] : kNoResources;
+            const int self = exposed ? expert_self[i] : 0;
+            const int provider = exposed ? expert_provider[i] : 0;
+            const double d = distress[i], a = agency[i], k = knowledge[i];
+            const double s = strengths[i], r = recreation[i];
+            const double help = received[i];
+
+            const double relief =
+                (p.beta_0 + p.beta_help * help + p.beta_agency * a +
+                 p.beta_knowledge * m[kResExperience] * k + p.beta_strengths * s +
+                 p.beta_recreation * r) *
+                (1.0 + p.gamma_self_actualising * m[kResSelfActualising] * tau[i]);
+            const double stress = p.theta_0 + p.theta_vulnerability * vulnerability[i] +
+                                  p.theta_strain * strain[i] +
+                                  p.theta_loneliness * std::exp(-help / p.h_0) + event(i);
+            next_d[i] = clip01(d - relief * d + stress * (1.0 - d) + noise(i));
+
+            const double help_given = helper_effect ? given[i] : 0.0;
+            const double gain = p.alpha_help_given * help_given + p.alpha_expert_self * self +
+                                p.alpha_decision * m[kResDecision];
+            const double loss = p.delta_dependency * provider + p.delta_distress * d;
+            next_a[i] = clip01(a + gain * (1.0 - a) - loss * a + p.mu * (agency0[i] - a));
+            next_k[i] = clip01(
+                k + (p.alpha_knowledge * offered[i] + p.alpha_experience * m[kResExperience]) *
+                        (1.0 - k));
+            next_s[i] = clip01(s + p.alpha_strengths * m[kResStrengths] * (1.0 - s) -
+                               p.delta_distress * d * s + p.mu * (strengths0[i] - s));
+            next_r[i] = clip01(r + p.alpha_recreation * m[kResRecreation] * (1.0 - r) -
+                               p.delta_distress * d * r + p.mu * (recreation0[i] - r));
+        }
+    }
+
+#if defined(__x86_64__)
+    /// clip01 of four values: std::max(x, 0.0) is max_pd(0, x) and std::min(y, 1.0) is
+    /// min_pd(1, y) (MAXPD and MINPD return their second operand unless the first is strictly
+    /// larger or smaller).
+    __attribute__((target("avx2"))) static __m256d clip01_avx2(__m256d x) {
+        return _mm256_min_pd(_mm256_set1_pd(1.0), _mm256_max_pd(_mm256_setzero_pd(), x));
+    }
+    /// Resource `which` of the exposure of agents i … i + 3.
+    __attribute__((target("avx2"))) __m256d resource_avx2(std::size_t i, int which) const {
+        const auto r = static_cast<std::size_t>(which);
+        return _mm256_set_pd(resources[i + 3][r], resources[i + 2][r], resources[i + 1][r],
+                             resources[i][r]);
+    }
+
+    /// The same update, four agents at a time with AVX2: run()'s IEEE operations in the same
+    /// order (no fused multiply–add; clip01's max and min with their operands ordered as
+    /// std::max and std::min order them), so the results are the same bits. The exponential,
+    /// the life events and the noise are computed per agent with the scalar code's calls.
+    __attribute__((target("avx2"))) void run_avx2(std::size_t begin, std::size_t end) const {
+        const bool exposed = resources != nullptr;
+        const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+        const __m256d sign = _mm256_set1_pd(-0.0);
+        const __m256d beta_0 = _mm256_set1_pd(p.beta_0), beta_help = _mm256_set1_pd(p.beta_help);
+        const __m256d beta_agency = _mm256_set1_pd(p.beta_agency),
+                      beta_knowledge = _mm256_set1_pd(p.beta_knowledge);
+        const __m256d beta_strengths = _mm256_set1_pd(p.beta_strengths);
+        const __m256d beta_recreation = _mm256_set1_pd(p.beta_recreation);
+        const __m256d gamma = _mm256_set1_pd(p.gamma_self_actualising);
+        const __m256d theta_0 = _mm256_set1_pd(p.theta_0),
+                      theta_v = _mm256_set1_pd(p.theta_vulnerability);
+        const __m256d theta_s = _mm256_set1_pd(p.theta_strain),
+                      theta_l = _mm256_set1_pd(p.theta_loneliness);
+        const __m256d h_0 = _mm256_set1_pd(p.h_0);
+        const __m256d alpha_given = _mm256_set1_pd(p.alpha_help_given),
+                      alpha_self = _mm256_set1_pd(p.alpha_expert_self);
+        const __m256d alpha_decision = _mm256_set1_pd(p.alpha_decision);
+        const __m256d delta_dependency = _mm256_set1_pd(p.delta_dependency);
+        const __m256d delta_distress = _mm256_set1_pd(p.delta_distress), mu = _mm256_set1_pd(p.mu);
+        const __m256d alpha_knowledge = _mm256_set1_pd(p.alpha_knowledge);
+        const __m256d alpha_experience = _mm256_set1_pd(p.alpha_experience);
+        const __m256d alpha_strengths = _mm256_set1_pd(p.alpha_strengths);
+        const __m256d alpha_recreation = _mm256_set1_pd(p.alpha_recreation);
+        const bool events = p.p_event > 0.0, noisy = p.sigma > 0.0;
+        std::size_t i = begin;
+        for (; i + 4 <= end; i += 4) {
+            const __m256d d = _mm256_loadu_pd(distress + i), a = _mm256_loadu_pd(agency + i);
+            const __m256d k = _mm256_loadu_pd(knowledge + i);
+            const __m256d s = _mm256_loadu_pd(strengths + i);
+            const __m256d r = _mm256_loadu_pd(recreation + i);
+            const __m256d help = _mm256_loadu_pd(received + i);
+            __m256d m_experience = zero, m_self_actualising = zero, m_decision = zero;
+            __m256d m_strengths = zero, m_recreation = zero, self = zero, provider = zero;
+            if (exposed) {
+                m_experience = resource_avx2(i, kResExperience);
+                m_self_actualising = resource_avx2(i, kResSelfActualising);
+                m_decision = resource_avx2(i, kResDecision);
+                m_strengths = resource_avx2(i, kResStrengths);
+                m_recreation = resource_avx2(i, kResRecreation);
+                self = _mm256_cvtepi32_pd(
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(expert_self + i)));
+                provider = _mm256_cvtepi32_pd(
+                    _mm_loadu_si128(reinterpret_cast<const __m128i*>(expert_provider + i)));
+            }
+
+            __m256d sum = _mm256_add_pd(beta_0, _mm256_mul_pd(beta_help, help));
+            sum = _mm256_add_pd(sum, _mm256_mul_pd(beta_agency, a));
+            sum = _mm256_add_pd(sum, _mm256_mul_pd(_mm256_mul_pd(beta_knowledge, m_experience), k));
+            sum = _mm256_add_pd(sum, _mm256_mul_pd(beta_strengths, s));
+            sum = _mm256_add_pd(sum, _mm256_mul_pd(beta_recreation, r));
+            const __m256d relief = _mm256_mul_pd(
+                sum, _mm256_add_pd(one, _mm256_mul_pd(_mm256_mul_pd(gamma, m_self_actualising),
+                                                      _mm256_loadu_pd(tau + i))));
+            alignas(32) double lonely[4];
+            _mm256_store_pd(lonely, _mm256_div_pd(_mm256_xor_pd(help, sign), h_0));
+            for (double& x : lonely) x = std::exp(x);
+            __m256d stress =
+                _mm256_add_pd(theta_0, _mm256_mul_pd(theta_v, _mm256_loadu_pd(vulnerability + i)));
+            stress = _mm256_add_pd(stress, _mm256_mul_pd(theta_s, _mm256_loadu_pd(strain + i)));
+            stress = _mm256_add_pd(stress, _mm256_mul_pd(theta_l, _mm256_load_pd(lonely)));
+            stress = _mm256_add_pd(
+                stress,
+                events ? _mm256_set_pd(event(i + 3), event(i + 2), event(i + 1), event(i)) : zero);
+            __m256d next = _mm256_sub_pd(d, _mm256_mul_pd(relief, d));
+            next = _mm256_add_pd(next, _mm256_mul_pd(stress, _mm256_sub_pd(one, d)));
+            next = _mm256_add_pd(
+                next,
+                noisy ? _mm256_set_pd(noise(i + 3), noise(i + 2), noise(i + 1), noise(i)) : zero);
+            _mm256_storeu_pd(next_d + i, clip01_avx2(next));
+
+            const __m256d help_given = helper_effect ? _mm256_loadu_pd(given + i) : zero;
+            __m256d gain = _mm256_add_pd(_mm256_mul_pd(alpha_given, help_given),
+                                         _mm256_mul_pd(alpha_self, self));
+            gain = _mm256_add_pd(gain, _mm256_mul_pd(alpha_decision, m_decision));
+            const __m256d loss = _mm256_add_pd(_mm256_mul_pd(delta_dependency, provider),
+                                               _mm256_mul_pd(delta_distress, d));
+            next = _mm256_add_pd(a, _mm256_mul_pd(gain, _mm256_sub_pd(one, a)));
+            next = _mm256_sub_pd(next, _mm256_mul_pd(loss, a));
+            next = _mm256_add_pd(next,
+                                 _mm256_mul_pd(mu, _mm256_sub_pd(_mm256_loadu_pd(agency0 + i), a)));
+            _mm256_storeu_pd(next_a + i, clip01_avx2(next));
+
+            const __m256d taught =
+                _mm256_add_pd(_mm256_mul_pd(alpha_knowledge, _mm256_loadu_pd(offered + i)),
+                              _mm256_mul_pd(alpha_experience, m_experience));
+            _mm256_storeu_pd(next_k + i, clip01_avx2(_mm256_add_pd(
+                                             k, _mm256_mul_pd(taught, _mm256_sub_pd(one, k)))));
+
+            const __m256d worn = _mm256_mul_pd(delta_distress, d);
+            next = _mm256_add_pd(s, _mm256_mul_pd(_mm256_mul_pd(alpha_strengths, m_strengths),
+                                                  _mm256_sub_pd(one, s)));
+            next = _mm256_sub_pd(next, _mm256_mul_pd(worn, s));
+            next = _mm256_add_pd(
+                next, _mm256_mul_pd(mu, _mm256_sub_pd(_mm256_loadu_pd(strengths0 + i), s)));
+            _mm256_storeu_pd(next_s + i, clip01_avx2(next));
+
+            next = _mm256_add_pd(r, _mm256_mul_pd(_mm256_mul_pd(alpha_recreation, m_recreation),
+                                                  _mm256_sub_pd(one, r)));
+            next = _mm256_sub_pd(next, _mm256_mul_pd(worn, r));
+            next = _mm256_add_pd(
+                next, _mm256_mul_pd(mu, _mm256_sub_pd(_mm256_loadu_pd(recreation0 + i), r)));
+            _mm256_storeu_pd(next_r + i, clip01_avx2(next));
+        }
+        run(i, end);
+    }
+#endif
+};
 }  // namespace
 
 void set_vector_kernels(bool enabled) { vector_kernels_enabled.store(enabled); }
@@ -941,72 +1131,47 @@ void Simulation::begin_week() {
 void Simulation::update_agents() {
     DynamicState& next = world_.next;
     next.resize(world_.agent_count());
-    const auto week = static_cast<std::uint64_t>(week_);
-    static const ResourceVector kNoResources{};
     const bool exposed = !exposure_zero_;
-    const bool helper_effect = spec_.mechanisms.helper_effect;
+    const AgentUpdate start{spec_.params,
+                            spec_.seed,
+                            spec_.replicate,
+                            static_cast<std::uint64_t>(week_),
+                            spec_.mechanisms.helper_effect,
+                            exposed ? exposure_.resources.data() : nullptr,
+                            exposed ? exposure_.expert_self.data() : nullptr,
+                            exposed ? exposure_.expert_provider.data() : nullptr,
+                            world_.state.distress.data(),
+                            world_.state.agency.data(),
+                            world_.state.knowledge.data(),
+                            world_.state.strengths.data(),
+                            world_.state.recreation.data(),
+                            world_.tau.data(),
+                            world_.vulnerability.data(),
+                            world_.agency0.data(),
+                            world_.strengths0.data(),
+                            world_.recreation0.data(),
+                            flows_.help_received.data(),
+                            flows_.help_given.data(),
+                            flows_.strain.data(),
+                            flows_.knowledge_offered.data(),
+                            next.distress.data(),
+                            next.agency.data(),
+                            next.knowledge.data(),
+                            next.strengths.data(),
+                            next.recreation.data()};
+    const bool vectorise = vector_kernels_active();
     parallel_for_ranges(world_.agent_count(), [&](std::size_t begin, std::size_t end) {
-        // Local copies: the loop's stores cannot alias them, so they stay in registers.
-        const Parameters p = spec_.params;
-        const double *const distress = world_.state.distress.data(),
-                            *const agency = world_.state.agency.data(),
-                            *const knowledge = world_.state.knowledge.data(),
-                            *const strengths = world_.state.strengths.data(),
-                            *const recreation = world_.state.recreation.data();
-        const double *const tau = world_.tau.data(), *const vulnerability =
-                                                         world_.vulnerability.data();
-        const double *const agency0 = world_.agency0.data(),
-                            *const strengths0 = world_.strengths0.data(),
-                            *const recreation0 = world_.recreation0.data();
-        const double *const received = flows_.help_received.data(),
-                            *const given = flows_.help_given.data(),
-                            *const strain = flows_.strain.data(),
-                            *const offered = flows_.knowledge_offered.data();
-        double *const next_d = next.distress.data(), *const next_a = next.agency.data(),
-                      *const next_k = next.knowledge.data(), *const next_s = next.strengths.data(),
-                      *const next_r = next.recreation.data();
-        for (std::size_t i = begin; i < end; ++i) {
-            const ResourceVector& m = exposed ? exposure_.resources[i] : kNoResources;
-            const int expert_self = exposed ? exposure_.expert_self[i] : 0;
-            const int expert_provider = exposed ? exposure_.expert_provider[i] : 0;
-            const double d = distress[i], a = agency[i], k = knowledge[i];
-            const double s = strengths[i], r = recreation[i];
-            const double help = received[i];
-
-            const double relief =
-                (p.beta_0 + p.beta_help * help + p.beta_agency * a +
-                 p.beta_knowledge * m[kResExperience] * k + p.beta_strengths * s +
-                 p.beta_recreation * r) *
-                (1.0 + p.gamma_self_actualising * m[kResSelfActualising] * tau[i]);
-            double event = 0.0;
-            if (p.p_event > 0.0) {
-                RandomStream stream(spec_.seed, spec_.replicate, week, i, Purpose::life_event);
-                if (stream.bernoulli(p.p_event)) event = p.event_size;
-            }
-            const double stress = p.theta_0 + p.theta_vulnerability * vulnerability[i] +
-                                  p.theta_strain * strain[i] +
-                                  p.theta_loneliness * std::exp(-help / p.h_0) + event;
-            double noise = 0.0;
-            if (p.sigma > 0.0) {
-                RandomStream stream(spec_.seed, spec_.replicate, week, i, Purpose::distress_noise);
-                noise = p.sigma * stream.normal();
-            }
-            next_d[i] = clip01(d - relief * d + stress * (1.0 - d) + noise);
-
-            const double help_given = helper_effect ? given[i] : 0.0;
-            const double gain = p.alpha_help_given * help_given +
-                                p.alpha_expert_self * expert_self +
-                                p.alpha_decision * m[kResDecision];
-            const double loss = p.delta_dependency * expert_provider + p.delta_distress * d;
-            next_a[i] = clip01(a + gain * (1.0 - a) - loss * a + p.mu * (agency0[i] - a));
-            next_k[i] = clip01(
-                k + (p.alpha_knowledge * offered[i] + p.alpha_experience * m[kResExperience]) *
-                        (1.0 - k));
-            next_s[i] = clip01(s + p.alpha_strengths * m[kResStrengths] * (1.0 - s) -
-                               p.delta_distress * d * s + p.mu * (strengths0[i] - s));
-            next_r[i] = clip01(r + p.alpha_recreation * m[kResRecreation] * (1.0 - r) -
-                               p.delta_distress * d * r + p.mu * (recreation0[i] - r));
+        const AgentUpdate update = start;
+#if defined(__x86_64__)
+        if (vectorise) {
+            update.run_avx2(begin, end);
+        } else {
+            update.run(begin, end);
         }
+#else
+        (void)vectorise;
+        update.run(begin, end);
+#endif
     });
 }
 
