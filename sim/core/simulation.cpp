@@ -691,6 +691,21 @@ struct AgentUpdate {
     }
 #endif
 };
+
+/// kernel.run_avx2(begin, end) where `vectorise` (vector_kernels_active() and the kernel's own
+/// conditions), else kernel.run(begin, end): both give the same bits.
+template <typename Kernel>
+void run_kernel(Kernel& kernel, bool vectorise, std::size_t begin, std::size_t end) {
+#if defined(__x86_64__)
+    if (vectorise) {
+        kernel.run_avx2(begin, end);
+        return;
+    }
+#else
+    (void)vectorise;
+#endif
+    kernel.run(begin, end);
+}
 }  // namespace
 
 void set_vector_kernels(bool enabled) { vector_kernels_enabled.store(enabled); }
@@ -1060,16 +1075,7 @@ void Simulation::compute_tie_pass() {
         m,
         [&](std::size_t begin, std::size_t end) {
             TiePass pass = start;
-#if defined(__x86_64__)
-            if (vectorise) {
-                pass.run_avx2(begin, end);
-            } else {
-                pass.run(begin, end);
-            }
-#else
-            (void)vectorise;
-            pass.run(begin, end);
-#endif
+            run_kernel(pass, vectorise, begin, end);
             store_fence();
             if (pass.negative_zero) negative_zero_q.store(true, std::memory_order_relaxed);
             if (!pass.dissolving.empty()) {
@@ -1098,16 +1104,7 @@ void Simulation::gather_flows() {
     const bool vectorise = vector_kernels_active() && !knowledge_on_;
     parallel_for_ranges(n, [&](std::size_t begin, std::size_t end) {
         const Gather gather = start;
-#if defined(__x86_64__)
-        if (vectorise) {
-            gather.run_avx2(begin, end);
-        } else {
-            gather.run(begin, end);
-        }
-#else
-        (void)vectorise;
-        gather.run(begin, end);
-#endif
+        run_kernel(gather, vectorise, begin, end);
     });
 }
 
@@ -1162,16 +1159,7 @@ void Simulation::update_agents() {
     const bool vectorise = vector_kernels_active();
     parallel_for_ranges(world_.agent_count(), [&](std::size_t begin, std::size_t end) {
         const AgentUpdate update = start;
-#if defined(__x86_64__)
-        if (vectorise) {
-            update.run_avx2(begin, end);
-        } else {
-            update.run(begin, end);
-        }
-#else
-        (void)vectorise;
-        update.run(begin, end);
-#endif
+        run_kernel(update, vectorise, begin, end);
     });
 }
 
