@@ -1291,7 +1291,9 @@ void Simulation::update_recovery() {
         for (std::size_t i = begin; i < end; ++i) {
             const int weeks_below = distress[i] < d_rec ? streak[i] + 1 : 0;
             streak[i] = weeks_below;
-            if (recovered[i] == kNone && weeks_below >= rec_weeks) recovered[i] = week;
+            // Branch-free (GCC vectorises the loop): an unconditional store of the same value.
+            const int was = recovered[i];
+            recovered[i] = was == kNone && weeks_below >= rec_weeks ? week : was;
         }
     });
 }
