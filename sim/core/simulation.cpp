@@ -572,6 +572,17 @@ struct AgentUpdate {
     __attribute__((target("avx2"))) static __m256d clip01_avx2(__m256d x) {
         return _mm256_min_pd(_mm256_set1_pd(1.0), _mm256_max_pd(_mm256_setzero_pd(), x));
     }
+    /// s' or r' of spec §3.2 for four agents, in run()'s order:
+    /// clip01(x + (α·m)·(1 − x) − (δ·d)·x + μ·(x0 − x)), with gained = α·m and worn = δ·d.
+    __attribute__((target("avx2"))) static __m256d restored_avx2(__m256d x, __m256d gained,
+                                                                 __m256d worn, __m256d mu,
+                                                                 __m256d x0) {
+        __m256d next =
+            _mm256_add_pd(x, _mm256_mul_pd(gained, _mm256_sub_pd(_mm256_set1_pd(1.0), x)));
+        next = _mm256_sub_pd(next, _mm256_mul_pd(worn, x));
+        next = _mm256_add_pd(next, _mm256_mul_pd(mu, _mm256_sub_pd(x0, x)));
+        return clip01_avx2(next);
+    }
     /// Resource `which` of the exposure of agents i … i + 3.
     __attribute__((target("avx2"))) __m256d resource_avx2(std::size_t i, int which) const {
         const auto r = static_cast<std::size_t>(which);
@@ -673,19 +684,12 @@ struct AgentUpdate {
                                              k, _mm256_mul_pd(taught, _mm256_sub_pd(one, k)))));
 
             const __m256d worn = _mm256_mul_pd(delta_distress, d);
-            next = _mm256_add_pd(s, _mm256_mul_pd(_mm256_mul_pd(alpha_strengths, m_strengths),
-                                                  _mm256_sub_pd(one, s)));
-            next = _mm256_sub_pd(next, _mm256_mul_pd(worn, s));
-            next = _mm256_add_pd(
-                next, _mm256_mul_pd(mu, _mm256_sub_pd(_mm256_loadu_pd(strengths0 + i), s)));
-            _mm256_storeu_pd(next_s + i, clip01_avx2(next));
-
-            next = _mm256_add_pd(r, _mm256_mul_pd(_mm256_mul_pd(alpha_recreation, m_recreation),
-                                                  _mm256_sub_pd(one, r)));
-            next = _mm256_sub_pd(next, _mm256_mul_pd(worn, r));
-            next = _mm256_add_pd(
-                next, _mm256_mul_pd(mu, _mm256_sub_pd(_mm256_loadu_pd(recreation0 + i), r)));
-            _mm256_storeu_pd(next_r + i, clip01_avx2(next));
+            _mm256_storeu_pd(next_s + i,
+                             restored_avx2(s, _mm256_mul_pd(alpha_strengths, m_strengths), worn, mu,
+                                           _mm256_loadu_pd(strengths0 + i)));
+            _mm256_storeu_pd(next_r + i,
+                             restored_avx2(r, _mm256_mul_pd(alpha_recreation, m_recreation), worn,
+                                           mu, _mm256_loadu_pd(recreation0 + i)));
         }
         run(i, end);
     }
