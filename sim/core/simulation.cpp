@@ -187,13 +187,6 @@ struct TiePass {
     }
 
 #if defined(__x86_64__)
-    /// The same pass, four ties at a time with AVX2, for weeks in which help flows, ties change
-    /// and nothing is activated or taught (compute_tie_pass checks). A group of four natural
-    /// ties is computed in vector registers with the IEEE operations of tie() in the same
-    /// order, so the results are the same bits (no fused multiply–add: the target is "avx2"
-    /// alone); a group with a program tie goes through tie(). Intel's MINPD/MAXPD return the second
-    /// operand unless the first is strictly smaller/larger, so std::min(a, b) is min_pd(b, a)
-    /// and std::max(a, b) is max_pd(b, a).
     /// Four doubles to 32-byte aligned memory, non-temporal if `stream`, else to any address.
     __attribute__((target("avx2"))) static void store_avx2(bool stream, double* where,
                                                            __m256d value) {
@@ -204,6 +197,13 @@ struct TiePass {
         }
     }
 
+    /// The same pass, four ties at a time with AVX2, for weeks in which help flows, ties change
+    /// and nothing is activated or taught (compute_tie_pass checks). A group of four natural
+    /// ties is computed in vector registers with the IEEE operations of tie() in the same
+    /// order, so the results are the same bits (no fused multiply–add: the target is "avx2"
+    /// alone); a group with a program tie goes through tie(). Intel's MINPD/MAXPD return the second
+    /// operand unless the first is strictly smaller/larger, so std::min(a, b) is min_pd(b, a)
+    /// and std::max(a, b) is max_pd(b, a).
     __attribute__((target("avx2"))) void run_avx2(std::size_t begin, std::size_t end) {
         const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
         const __m256d two = _mm256_set1_pd(2.0), sign = _mm256_set1_pd(-0.0);
