@@ -21,6 +21,18 @@ void DynamicState::resize(std::size_t n) {
     recreation.resize(n);
 }
 
+void World::shrink_to_fit() {
+    const auto shrink = [](auto&... arrays) { (arrays.shrink_to_fit(), ...); };
+    for (DynamicState* values : {&state, &next}) {
+        shrink(values->distress, values->agency, values->knowledge, values->strengths,
+               values->recreation);
+    }
+    shrink(role, tau, vulnerability, agency0, strengths0, recreation0, streak, recovered_week, arm,
+           created_week);
+    shrink(tie_u, tie_v, tie_type, tie_w, tie_q, tie_rho, tie_expertise, tie_client, tie_provider,
+           tie_enrolment, tie_element);
+}
+
 AgentId World::add_agent(const AgentInit& init) {
     const auto id = static_cast<AgentId>(role.size());
     role.push_back(init.role);

@@ -111,6 +111,10 @@ class World {
     /// O(agents + ties): a parallel pass plus a sequential block move of each array.
     void remove_ties(const std::vector<std::uint8_t>& remove);
 
+    /// Releases the spare capacity of every agent and tie array (a world built one agent and
+    /// one tie at a time holds up to twice what it uses). O(agents + ties), one array at a time.
+    void shrink_to_fit();
+
     /// Rebuilds the CSR adjacency from the tie arrays. O(agents + ties), parallel.
     void rebuild_adjacency();
 

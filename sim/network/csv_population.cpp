@@ -330,6 +330,7 @@ World load_csv_population(const std::filesystem::path& agents_csv,
         }
         pairs.check(reader);
     }
+    world.shrink_to_fit();  // read row by row: release the arrays' spare capacity
     world.rebuild_adjacency();
     return world;
 }

@@ -70,6 +70,39 @@ World random_world(int agents, std::uint64_t salt) {
     return world;
 }
 
+/// A world read row by row keeps no spare capacity after shrink_to_fit(), and the same values.
+TEST(World, ShrinkToFitReleasesSpareCapacityAndKeepsEveryValue) {
+    World world;
+    for (int i = 0; i < 37; ++i) {
+        world.add_agent(testing::agent(Role::friend_, 0.01 * i, 0.5, 0.2, 0.3, 0.4, 0.6, 0.1));
+    }
+    for (int i = 0; i + 1 < 37; ++i) {
+        world.add_tie(testing::natural_tie(i, i + 1, TieType::friend_, 0.02 * i, -0.5));
+    }
+    world.next.resize(37);
+    const std::vector<double> distress = world.state.distress, w = world.tie_w;
+    const std::vector<AgentId> u = world.tie_u;
+    ASSERT_GT(world.state.distress.capacity(), world.agent_count()) << "the test needs slack";
+    ASSERT_GT(world.tie_w.capacity(), world.tie_count()) << "the test needs slack";
+    world.shrink_to_fit();
+    for (const auto* values :
+         {&world.state.distress, &world.state.agency, &world.next.recreation, &world.tau,
+          &world.recreation0, &world.tie_w, &world.tie_q, &world.tie_rho}) {
+        EXPECT_EQ(values->capacity(), values->size());
+    }
+    EXPECT_EQ(world.role.capacity(), 37U);
+    EXPECT_EQ(world.recovered_week.capacity(), 37U);
+    EXPECT_EQ(world.tie_u.capacity(), 36U);
+    EXPECT_EQ(world.tie_type.capacity(), 36U);
+    EXPECT_EQ(world.tie_element.capacity(), 36U);
+    EXPECT_EQ(world.state.distress, distress);
+    EXPECT_EQ(world.tie_w, w);
+    EXPECT_EQ(world.tie_u, u);
+    world.rebuild_adjacency();
+    EXPECT_EQ(world.degree(0), 1U);
+    EXPECT_EQ(world.degree(5), 2U);
+}
+
 TEST(World, PatchedAdjacencyAfterRemovalEqualsARebuild) {
     World world = random_world(3000, 1);
     world.rebuild_adjacency();
