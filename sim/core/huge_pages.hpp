@@ -21,9 +21,13 @@ struct HugePageAllocator {
     template <typename U>
     HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
 
+    /// Buffers of two huge pages or more are placed on huge-page boundaries; smaller ones are
+    /// ordinary allocations.
+    static bool large(std::size_t n) { return n * sizeof(T) >= 2 * kHugePage; }
+
     T* allocate(std::size_t n) {
         const std::size_t bytes = n * sizeof(T);
-        if (bytes < 2 * kHugePage) return static_cast<T*>(::operator new(bytes));
+        if (!large(n)) return static_cast<T*>(::operator new(bytes));
         const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
         void* p = std::aligned_alloc(kHugePage, rounded);
         if (p == nullptr) throw std::bad_alloc();
@@ -33,7 +37,7 @@ struct HugePageAllocator {
         return static_cast<T*>(p);
     }
     void deallocate(T* p, std::size_t n) noexcept {
-        if (n * sizeof(T) < 2 * kHugePage) {
+        if (!large(n)) {
             ::operator delete(p);
         } else {
             std::free(p);
