@@ -17,6 +17,7 @@
 
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
+#include "core/vector_exp.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -344,7 +345,8 @@ struct Gather {
     std::size_t entry_count;
     const TieFlow* flows;
     const double* tie_knowledge;  ///< nullptr: no knowledge offered this week
-    double *received_out, *given_out, *strain_out, *offered_out;
+    double *received_out, *given_out, *strain_out;
+    double* offered_out;  ///< nullptr: no knowledge offered, and the array holds zeros already
 
     /// Agents [begin, end), one at a time.
     void run(std::size_t begin, std::size_t end) const {
@@ -379,7 +381,7 @@ struct Gather {
             received_out[index] = received;
             given_out[index] = given;
             strain_out[index] = strain;
-            offered_out[index] = offered;
+            if (offered_out != nullptr) offered_out[index] = offered;
         }
     }
 
@@ -406,7 +408,8 @@ struct Gather {
             const std::size_t first = offset[index], last = offset[index + 4];
             if (last == first) {  // four agents without ties
                 for (std::size_t j = index; j < index + 4; ++j) {
-                    received_of[j] = given_of[j] = strain_of[j] = offered_of[j] = 0.0;
+                    received_of[j] = given_of[j] = strain_of[j] = 0.0;
+                    if (offered_of != nullptr) offered_of[j] = 0.0;
                 }
                 continue;
             }
@@ -475,7 +478,7 @@ struct Gather {
             _mm256_storeu_pd(received_of + index, received);
             _mm256_storeu_pd(given_of + index, given);
             _mm256_storeu_pd(strain_of + index, strain);
-            _mm256_storeu_pd(offered_of + index, zero);
+            if (offered_of != nullptr) _mm256_storeu_pd(offered_of + index, zero);
         }
         run(index, end);
     }
@@ -513,7 +516,8 @@ struct AgentUpdate {
     const int *expert_self, *expert_provider;
     const double *distress, *agency, *knowledge, *strengths, *recreation;
     const double *tau, *vulnerability, *agency0, *strengths0, *recreation0;
-    const double *received, *given, *strain, *offered;
+    const double *received, *given, *strain;
+    const double* offered;  ///< nullptr: no knowledge offered this week (all +0.0)
     double *next_d, *next_a, *next_k, *next_s, *next_r;
 
     /// Agent i's life event (spec §3.2), 0 without one.
@@ -555,9 +559,9 @@ struct AgentUpdate {
                                 p.alpha_decision * m[kResDecision];
             const double loss = p.delta_dependency * provider + p.delta_distress * d;
             next_a[i] = clip01(a + gain * (1.0 - a) - loss * a + p.mu * (agency0[i] - a));
-            next_k[i] = clip01(
-                k + (p.alpha_knowledge * offered[i] + p.alpha_experience * m[kResExperience]) *
-                        (1.0 - k));
+            next_k[i] = clip01(k + (p.alpha_knowledge * (offered != nullptr ? offered[i] : 0.0) +
+                                    p.alpha_experience * m[kResExperience]) *
+                                       (1.0 - k));
             next_s[i] = clip01(s + p.alpha_strengths * m[kResStrengths] * (1.0 - s) -
                                p.delta_distress * d * s + p.mu * (strengths0[i] - s));
             next_r[i] = clip01(r + p.alpha_recreation * m[kResRecreation] * (1.0 - r) -
@@ -619,6 +623,7 @@ struct AgentUpdate {
         const __m256d alpha_strengths = _mm256_set1_pd(p.alpha_strengths);
         const __m256d alpha_recreation = _mm256_set1_pd(p.alpha_recreation);
         const bool events = p.p_event > 0.0, noisy = p.sigma > 0.0;
+        const bool fast_exp = detail::vector_exp_usable();  // std::exp's bits, four at a time
         std::size_t i = begin;
         for (; i + 4 <= end; i += 4) {
             const __m256d d = _mm256_loadu_pd(distress + i), a = _mm256_loadu_pd(agency + i);
@@ -648,9 +653,14 @@ struct AgentUpdate {
             const __m256d relief = _mm256_mul_pd(
                 sum, _mm256_add_pd(one, _mm256_mul_pd(_mm256_mul_pd(gamma, m_self_actualising),
                                                       _mm256_loadu_pd(tau + i))));
+            const __m256d lonely_exponent = _mm256_div_pd(_mm256_xor_pd(help, sign), h_0);
             alignas(32) double lonely[4];
-            _mm256_store_pd(lonely, _mm256_div_pd(_mm256_xor_pd(help, sign), h_0));
-            for (double& x : lonely) x = std::exp(x);
+            if (fast_exp) {
+                _mm256_store_pd(lonely, detail::exp4(lonely_exponent));
+            } else {
+                _mm256_store_pd(lonely, lonely_exponent);
+                for (double& x : lonely) x = std::exp(x);
+            }
             __m256d stress =
                 _mm256_add_pd(theta_0, _mm256_mul_pd(theta_v, _mm256_loadu_pd(vulnerability + i)));
             stress = _mm256_add_pd(stress, _mm256_mul_pd(theta_s, _mm256_loadu_pd(strain + i)));
@@ -677,9 +687,10 @@ struct AgentUpdate {
                                  _mm256_mul_pd(mu, _mm256_sub_pd(_mm256_loadu_pd(agency0 + i), a)));
             _mm256_storeu_pd(next_a + i, clip01_avx2(next));
 
-            const __m256d taught =
-                _mm256_add_pd(_mm256_mul_pd(alpha_knowledge, _mm256_loadu_pd(offered + i)),
-                              _mm256_mul_pd(alpha_experience, m_experience));
+            const __m256d taught = _mm256_add_pd(
+                _mm256_mul_pd(alpha_knowledge,
+                              offered != nullptr ? _mm256_loadu_pd(offered + i) : zero),
+                _mm256_mul_pd(alpha_experience, m_experience));
             _mm256_storeu_pd(next_k + i, clip01_avx2(_mm256_add_pd(
                                              k, _mm256_mul_pd(taught, _mm256_sub_pd(one, k)))));
 
@@ -1103,13 +1114,15 @@ void Simulation::gather_flows() {
                        flows_.help_received.data(),
                        flows_.help_given.data(),
                        flows_.strain.data(),
-                       flows_.knowledge_offered.data()};
+                       knowledge_on_ || !offered_zero_ ? flows_.knowledge_offered.data() : nullptr};
     // The vector kernel covers the weeks in which no knowledge is offered (as the tie pass's).
     const bool vectorise = vector_kernels_active() && !knowledge_on_;
     parallel_for_ranges(n, [&](std::size_t begin, std::size_t end) {
         const Gather gather = start;
         run_kernel(gather, vectorise, begin, end);
     });
+    // Without knowledge offered the gather wrote +0.0 for every agent (or left the zeros there).
+    offered_zero_ = !knowledge_on_;
 }
 
 void Simulation::begin_week() {
@@ -1154,7 +1167,7 @@ void Simulation::update_agents() {
                             flows_.help_received.data(),
                             flows_.help_given.data(),
                             flows_.strain.data(),
-                            flows_.knowledge_offered.data(),
+                            offered_zero_ ? nullptr : flows_.knowledge_offered.data(),
                             next.distress.data(),
                             next.agency.data(),
                             next.knowledge.data(),

@@ -162,6 +162,7 @@ class Simulation {
     std::vector<double, HugePageAllocator<double>>
         tie_knowledge_;                 ///< > 0: offered to u; < 0: −(offered to v); 0: none
     bool knowledge_on_ = false;         ///< tie_knowledge_ is filled this week
+    bool offered_zero_ = true;          ///< flows_.knowledge_offered holds +0.0 for every agent
     std::vector<double> w_next_;        ///< w at t+1 (program ties: unchanged)
     std::vector<double> q_next_;        ///< q at t+1, only while activation_on_
     std::vector<TieIndex> dissolving_;  ///< natural ties that dissolve after the update

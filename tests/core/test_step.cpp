@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -396,6 +397,49 @@ TEST(StepKnowledge, OfferedOnlyOnTiesWithExpertisePeersOrEveryone) {
         EXPECT_EQ(sim.flows().knowledge_offered[10000], 0.0) << to_string(expertise);
         EXPECT_EQ(sim.flows().knowledge_offered[5], 0.0);
     }
+}
+
+// Once no tie teaches, every agent's Kin is +0.0 again (the week after the last teaching week
+// writes the zeros; later weeks leave them) and knowledge no longer moves, with and without the
+// vector kernels.
+TEST(StepKnowledge, OfferedIsZeroAgainOnceNoTieTeaches) {
+    struct Restore {
+        ~Restore() { set_vector_kernels(true); }
+    } restore;
+    std::vector<std::vector<double>> knowledge_by_kernel;
+    for (const bool vector : {true, false}) {
+        set_vector_kernels(vector);
+        World world;
+        for (int i = 0; i < 9; ++i) {
+            world.add_agent(agent(Role::patient, 0.5, 0.5, i == 2 ? 0.8 : 0.2, 0.5, 0.5, 0.4, 0.1));
+        }
+        world.add_tie(natural_tie(0, 1, TieType::friend_, 0.5, 0.5));
+        TieInit teaching = natural_tie(2, 3, TieType::peer, 0.6, 0.5);
+        teaching.expertise = Expertise::peers;
+        world.add_tie(teaching);
+        world.add_tie(natural_tie(4, 7, TieType::friend_, 0.5, 0.5));
+        world.rebuild_adjacency();
+        RunSpec spec;
+        spec.params = deterministic_parameters();
+        Simulation sim(std::move(world), spec);
+        sim.begin_week();
+        ASSERT_GT(sim.flows().knowledge_offered[3], 0.0);
+        sim.finish_week();
+        ASSERT_GT(sim.world().state.knowledge[3], 0.2);  // agent 3 learnt
+        sim.mutable_world().tie_expertise[1] = Expertise::none;
+        for (int week = 1; week < 4; ++week) {
+            const std::vector<double> before = sim.world().state.knowledge;
+            sim.begin_week();
+            for (const double offered : sim.flows().knowledge_offered) {
+                EXPECT_EQ(std::bit_cast<std::uint64_t>(offered), std::uint64_t{0})
+                    << "week " << week << ", vector kernels " << vector;
+            }
+            sim.finish_week();
+            EXPECT_EQ(sim.world().state.knowledge, before) << "week " << week;
+        }
+        knowledge_by_kernel.push_back(sim.world().state.knowledge);
+    }
+    EXPECT_EQ(knowledge_by_kernel[0], knowledge_by_kernel[1]);
 }
 
 }  // namespace
