@@ -11,6 +11,7 @@
 #include <benchmark/benchmark.h>
 #include <tbb/global_control.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -18,6 +19,7 @@
 
 #include "bench_world.hpp"
 #include "core/simulation.hpp"
+#include "core/vector_exp.hpp"
 #include "network/community.hpp"
 #include "network/population.hpp"
 
@@ -170,6 +172,50 @@ void BM_Delivery(benchmark::State& state) {
     state.counters["agents"] = static_cast<double>(agents);
 }
 
+/// The agent update's e^(−H/h0), one value per agent: help H from 0 to 40 with h0 = 0.5
+/// (every 997th is H = 0, whose group of four goes through std::exp in the vector exp).
+std::vector<double> lonely_exponents(long long agents) {
+    std::vector<double> x(static_cast<std::size_t>(agents / 4 * 4));
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = -static_cast<double>(i % 997) * 0.04 / 0.5;
+    return x;
+}
+
+void report_exp(benchmark::State& state, std::size_t values) {
+    state.counters["agent_weeks/s"] =
+        benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(values),
+                           benchmark::Counter::kIsRate);
+}
+
+/// The C library's exp, one value at a time (the agent update without the vector exp).
+void BM_ExpScalar(benchmark::State& state) {
+    const std::vector<double> x = lonely_exponents(state.range(0));
+    std::vector<double> y(x.size());
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < x.size(); ++i) y[i] = std::exp(x[i]);
+        benchmark::DoNotOptimize(y.data());
+    }
+    report_exp(state, x.size());
+}
+
+#if defined(__x86_64__)
+/// The vector exp (core/vector_exp.hpp), four values at a time, with the same bits.
+__attribute__((target("avx2,fma"))) void BM_ExpVector(benchmark::State& state) {
+    if (!detail::vector_exp_usable()) {
+        state.SkipWithError("the vector exp is not used on this machine");
+        return;
+    }
+    const std::vector<double> x = lonely_exponents(state.range(0));
+    std::vector<double> y(x.size());
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < x.size(); i += 4) {
+            _mm256_storeu_pd(&y[i], detail::exp4(_mm256_loadu_pd(&x[i])));
+        }
+        benchmark::DoNotOptimize(y.data());
+    }
+    report_exp(state, x.size());
+}
+#endif
+
 /// Generating a community world (households, patients, Erdős–Rényi ties, coordinators).
 void BM_CommunityGenerator(benchmark::State& state) {
     bench::WorldOptions options;
@@ -212,6 +258,10 @@ void register_all() {
         {"BM_Formation", BM_Formation},
         {"BM_Delivery", BM_Delivery},
         {"BM_CommunityGenerator", BM_CommunityGenerator},
+        {"BM_ExpScalar", BM_ExpScalar},
+#if defined(__x86_64__)
+        {"BM_ExpVector", BM_ExpVector},
+#endif
     };
     for (const auto& [name, function] : benchmarks) {
         auto* b = benchmark::RegisterBenchmark(name, function)

@@ -195,11 +195,24 @@ __attribute__((target("avx2,fma"))) __m256d exp4(__m256d x) {
     kd = _mm256_sub_pd(kd, shift);
     __m256d r = _mm256_fmadd_pd(kd, _mm256_set1_pd(kNegLn2HiN), x);
     r = _mm256_fmadd_pd(kd, _mm256_set1_pd(kNegLn2LoN), r);
-    const __m256i index = _mm256_slli_epi64(_mm256_and_si256(ki, _mm256_set1_epi64x(127)), 1);
-    const auto* const table = reinterpret_cast<const long long*>(kTable);
-    const __m256d tail = _mm256_castsi256_pd(_mm256_i64gather_epi64(table, index, 8));
+    // The table's pairs by four scalar loads each (a hardware gather is slower here).
+    const __m256i slot = _mm256_and_si256(ki, _mm256_set1_epi64x(127));
+    const __m128i slot_low = _mm256_castsi256_si128(slot);
+    const __m128i slot_high = _mm256_extracti128_si256(slot, 1);
+    const std::uint64_t* const pair0 = kTable + 2 * _mm_cvtsi128_si64(slot_low);
+    const std::uint64_t* const pair1 = kTable + 2 * _mm_extract_epi64(slot_low, 1);
+    const std::uint64_t* const pair2 = kTable + 2 * _mm_cvtsi128_si64(slot_high);
+    const std::uint64_t* const pair3 = kTable + 2 * _mm_extract_epi64(slot_high, 1);
+    // Each pair is 16 bytes (tail, bits): two 128-bit loads per half, then unpacked.
+    const __m256i pairs02 = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(pair0))),
+        _mm_load_si128(reinterpret_cast<const __m128i*>(pair2)), 1);
+    const __m256i pairs13 = _mm256_inserti128_si256(
+        _mm256_castsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(pair1))),
+        _mm_load_si128(reinterpret_cast<const __m128i*>(pair3)), 1);
+    const __m256d tail = _mm256_castsi256_pd(_mm256_unpacklo_epi64(pairs02, pairs13));
     const __m256i scale_bits =
-        _mm256_add_epi64(_mm256_i64gather_epi64(table + 1, index, 8), _mm256_slli_epi64(ki, 45));
+        _mm256_add_epi64(_mm256_unpackhi_epi64(pairs02, pairs13), _mm256_slli_epi64(ki, 45));
     const __m256d r2 = _mm256_mul_pd(r, r);
     __m256d low = _mm256_fmadd_pd(r, _mm256_set1_pd(kC3), _mm256_set1_pd(kC2));
     const __m256d high = _mm256_fmadd_pd(r, _mm256_set1_pd(kC5), _mm256_set1_pd(kC4));
