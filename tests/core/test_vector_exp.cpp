@@ -44,20 +44,24 @@ TEST(VectorExp, SameBitsAsStdExpOverTheRangeAndTheSpecialCases) {
     // Where the agent update evaluates it: −H/h0 for help H ≥ 0 of any size.
     std::uniform_real_distribution<double> help(0.0, 40.0);
     for (int i = 0; i < 400000; ++i) x.push_back(-help(random) / 0.5);
-    // Every exponent from 2^-60 to 2^11, both signs, mantissas at random.
+    // Every exponent of the fast path's range, |x| from 2^-54 to 2^9, both signs, mantissas at
+    // random (a group of four with a value outside it goes through std::exp whole).
     std::uniform_int_distribution<std::uint64_t> any;
     for (int i = 0; i < 400000; ++i) {
         const std::uint64_t r = any(random);
-        const std::uint64_t exponent = 1023 - 60 + r % 72;
+        const std::uint64_t exponent = 1023 - 54 + r % 63;
         x.push_back(std::bit_cast<double>(((r >> 63) << 63) | (exponent << 52) |
                                           (any(random) & ((std::uint64_t{1} << 52) - 1))));
     }
-    // Special values, each in a group of four with ordinary ones (a group with one goes to
-    // std::exp whole).
+    // Special values and the ends of the fast path's range, each in a group of four with
+    // ordinary ones (a group with a value outside the range goes to std::exp whole).
     const double special[] = {0.0,
                               -0.0,
                               0x1p-54,
+                              -0x1p-54,
                               -0x1p-55,
+                              511.99999999999994,
+                              -511.99999999999994,
                               512.0,
                               -512.0,
                               700.0,
