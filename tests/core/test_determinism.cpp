@@ -81,14 +81,9 @@ std::vector<std::uint64_t> bits(const std::vector<double>& values) {
     return out;
 }
 
-/// Restores the vector kernels' switch however the test ends.
-struct VectorKernelsSwitch {
-    ~VectorKernelsSwitch() { set_vector_kernels(true); }
-};
-
 TEST(Determinism, VectorKernelsGiveTheScalarBitsEveryWeek) {
     if (!vector_kernels_active()) GTEST_SKIP() << "this processor has no AVX2";
-    VectorKernelsSwitch restore;
+    testing::VectorKernelsSwitch restore;
     // The trial has weeks with program ties, activation and knowledge transfer (the scalar path
     // of the tie pass) and weeks without (the vector path, with the peer ties among patients
     // and the program ties taken one by one); the fast decay makes ties dissolve. The gather

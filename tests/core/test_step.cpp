@@ -18,6 +18,7 @@ namespace {
 using testing::agent;
 using testing::deterministic_parameters;
 using testing::natural_tie;
+using testing::VectorKernelsSwitch;
 
 constexpr double kTol = 1e-12;
 
@@ -227,9 +228,7 @@ TEST(StepEightTies, EveryKindOfNaturalTieMatchesTheSpecWithAndWithoutVectorKerne
     spec.params = deterministic_parameters();
     const Parameters& p = spec.params;
     std::vector<std::vector<std::uint64_t>> results;
-    struct Restore {
-        ~Restore() { set_vector_kernels(true); }
-    } restore;
+    VectorKernelsSwitch restore;
     for (const bool vector : {false, true}) {
         set_vector_kernels(vector);
         World world;
@@ -335,9 +334,7 @@ TEST(StepGather, EachAgentsSumsFollowItsTiesInOrderWithAndWithoutVectorKernels) 
 
     RunSpec spec;
     spec.params = deterministic_parameters();
-    struct Restore {
-        ~Restore() { set_vector_kernels(true); }
-    } restore;
+    VectorKernelsSwitch restore;
     std::vector<std::vector<double>> results;
     for (const bool vector : {false, true}) {
         set_vector_kernels(vector);
@@ -403,9 +400,7 @@ TEST(StepKnowledge, OfferedOnlyOnTiesWithExpertisePeersOrEveryone) {
 // writes the zeros; later weeks leave them) and knowledge no longer moves, with and without the
 // vector kernels.
 TEST(StepKnowledge, OfferedIsZeroAgainOnceNoTieTeaches) {
-    struct Restore {
-        ~Restore() { set_vector_kernels(true); }
-    } restore;
+    VectorKernelsSwitch restore;
     std::vector<std::vector<double>> knowledge_by_kernel;
     for (const bool vector : {true, false}) {
         set_vector_kernels(vector);

@@ -8,6 +8,11 @@
 
 namespace kindred::testing {
 
+/// Turns the vector kernels back on however a test that switches them ends.
+struct VectorKernelsSwitch {
+    ~VectorKernelsSwitch() { set_vector_kernels(true); }
+};
+
 /// Parameters with every source of randomness off (σ = 0, p_event = 0, φ = 0).
 inline Parameters deterministic_parameters() {
     Parameters p;
