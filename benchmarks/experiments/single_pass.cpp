@@ -18,6 +18,9 @@
 //   - the floor: y = A·x with Eigen over the same adjacency (as baselines/spmv_floor.cpp);
 //   - a Kindred week (Simulation::step, deterministic);
 //   - a single-pass week;
+//   - the same pass without the model's arithmetic (memory_only);
+//   - the least memory traffic of a week we could construct, each tie stored once
+//     (TieOnceTraffic): a lower bound for a week in that layout, not a correct program;
 //   - the machine's sequential read bandwidth (a sum over a 512 MiB array, --stream-mib).
 //
 //   single_pass_study --agents 1000000 --check-weeks 5 --rounds 5
@@ -217,6 +220,91 @@ class SinglePass {
     std::size_t ties_ = 0;
 };
 
+/// The least memory traffic of a deterministic week we could construct, with almost none of its
+/// arithmetic; not a correct program, a lower bound. Every tie is stored once, grouped by its
+/// smaller end, and one pass goes over the agents in order. Per tie it reads the larger end's
+/// index, w and q, reads the larger end's distress at random, adds one value to one sum of the
+/// larger end at random and writes w back; per agent it reads the eight arrays the update reads
+/// (d, a, s, r, v, a0, s0, r0) and its sum, and writes d, a, s, r in place. (This order would let
+/// a week update in place: once an agent's turn comes, no tie read later reaches it, and its sum
+/// holds every tie with a smaller end.) A correct week in this layout does all of this and more:
+/// three sums per end instead of one, the model's arithmetic, dissolution. The values written
+/// are those read (scaled by an opaque 1, plus an opaque 0), so rounds can repeat.
+class TieOnceTraffic {
+  public:
+    explicit TieOnceTraffic(const World& world)
+        : d_(world.state.distress),
+          a_(world.state.agency),
+          s_(world.state.strengths),
+          r_(world.state.recreation),
+          vulnerability_(world.vulnerability),
+          agency0_(world.agency0),
+          strengths0_(world.strengths0),
+          recreation0_(world.recreation0),
+          sum_(world.agent_count(), 0.0) {
+        const std::size_t n = world.agent_count(), m = world.tie_count();
+        offsets_.assign(n + 1, 0);
+        for (std::size_t e = 0; e < m; ++e) {
+            ++offsets_[std::min(world.tie_u[e], world.tie_v[e]) + 1];
+        }
+        for (std::size_t i = 0; i < n; ++i) offsets_[i + 1] += offsets_[i];
+        far_.resize(m);
+        w_.resize(m);
+        q_.resize(m);
+        std::vector<std::size_t> next(offsets_.begin(), offsets_.end() - 1);
+        for (std::size_t e = 0; e < m; ++e) {
+            const std::size_t x = next[std::min(world.tie_u[e], world.tie_v[e])]++;
+            far_[x] = std::max(world.tie_u[e], world.tie_v[e]);
+            w_[x] = world.tie_w[e];
+            q_[x] = world.tie_q[e];
+        }
+    }
+
+    double run() {
+        const double one = one_, zero = zero_;
+        const std::size_t n = offsets_.size() - 1, m = far_.size();
+        const std::size_t* const offsets = offsets_.data();
+        const AgentId* const far = far_.data();
+        double* const w = w_.data();
+        const double* const q = q_.data();
+        double* const sum = sum_.data();
+        double *const d = d_.data(), *const a = a_.data(), *const s = s_.data(),
+                      *const r = r_.data();
+        const double *const v = vulnerability_.data(), *const a0 = agency0_.data(),
+                            *const s0 = strengths0_.data(), *const r0 = recreation0_.data();
+        double total = 0.0;
+        for (std::size_t u = 0; u < n; ++u) {
+            const double du = d[u];
+            double own = sum[u];
+            for (std::size_t x = offsets[u]; x < offsets[u + 1]; ++x) {
+                if (x + 64 < m) {
+                    __builtin_prefetch(&d[far[x + 64]]);
+                    __builtin_prefetch(&sum[far[x + 64]], 1);
+                }
+                const AgentId j = far[x];
+                const double wx = w[x];
+                own += wx * d[j];
+                sum[j] += q[x] * du;
+                w[x] = wx * one;
+            }
+            sum[u] = 0.0;
+            total += own;
+            d[u] = du * one + (v[u] + a0[u] + s0[u] + r0[u] + own) * zero;
+            a[u] = a[u] * one;
+            s[u] = s[u] * one;
+            r[u] = r[u] * one;
+        }
+        return total;
+    }
+
+  private:
+    volatile double one_ = 1.0, zero_ = 0.0;
+    std::vector<std::size_t> offsets_;
+    std::vector<AgentId> far_;
+    std::vector<double> w_, q_;
+    std::vector<double> d_, a_, s_, r_, vulnerability_, agency0_, strengths0_, recreation0_, sum_;
+};
+
 bool same_bits(const std::vector<double>& x, const std::vector<double>& y) {
     return x.size() == y.size() &&
            std::equal(x.begin(), x.end(), y.begin(), [](double a, double b) {
@@ -260,6 +348,7 @@ int main(int argc, char** argv) {
     if (kappa_decay >= 0.0) spec.params.kappa_decay = kappa_decay;
     Simulation kindred_week(World(world), spec);
     SinglePass single(world, spec.params);
+    TieOnceTraffic tie_once(world);
 
     for (int week = 0; week < check_weeks; ++week) {
         kindred_week.step();
@@ -297,8 +386,8 @@ int main(int argc, char** argv) {
     Eigen::VectorXd y(static_cast<Eigen::Index>(n));
     std::vector<double> stream(static_cast<std::size_t>(stream_mib) << 17, 1.0);
 
-    double floor = 1e30, kindred = 1e30, one_pass = 1e30, memory = 1e30, read_seconds = 1e30,
-           checksum = 0.0;
+    double floor = 1e30, kindred = 1e30, one_pass = 1e30, memory = 1e30, traffic = 1e30,
+           read_seconds = 1e30, checksum = 0.0;
     for (int round = 0; round < rounds; ++round) {
         for (int product = 0; product < 3; ++product) {
             const auto start = Clock::now();
@@ -316,6 +405,9 @@ int main(int argc, char** argv) {
         checksum += single.memory_only();
         memory = std::min(memory, seconds_since(start));
         start = Clock::now();
+        checksum += tie_once.run();
+        traffic = std::min(traffic, seconds_since(start));
+        start = Clock::now();
         double sums[4] = {0.0, 0.0, 0.0, 0.0};
         for (std::size_t i = 0; i < stream.size(); i += 4) {
             for (int lane = 0; lane < 4; ++lane) sums[lane] += stream[i + lane];
@@ -330,12 +422,15 @@ int main(int argc, char** argv) {
         "\"dissolved_while_checked\": {}, "
         "\"rounds\": {}, \"floor_seconds\": {:.6f}, \"kindred_week_seconds\": {:.6f}, "
         "\"single_pass_week_seconds\": {:.6f}, \"memory_only_seconds\": {:.6f}, "
+        "\"tie_once_traffic_seconds\": {:.6f}, "
         "\"kindred_over_floor\": {:.2f}, "
         "\"single_pass_over_floor\": {:.2f}, \"memory_only_over_floor\": {:.2f}, "
+        "\"tie_once_traffic_over_floor\": {:.2f}, "
         "\"read_bandwidth_gb_per_s\": {:.1f}, "
         "\"floor_gb_per_s\": {:.1f}, \"checksum\": {:.6g}}}\n",
         n, world.tie_count(), check_weeks, dissolved_while_checked, rounds, floor, kindred,
-        one_pass, memory, kindred / floor, one_pass / floor, memory / floor, read_gb_per_s,
+        one_pass, memory, traffic, kindred / floor, one_pass / floor, memory / floor,
+        traffic / floor, read_gb_per_s,
         static_cast<double>(matrix.nonZeros() * 12 + (n + 1) * 4) / floor / 1e9, checksum);
     return 0;
 }
