@@ -78,12 +78,17 @@ class RandomStream {
         }
         const double u1 = uniform_open();
         const double u2 = uniform();
-        const double radius = std::sqrt(-2.0 * std::log(u1));
-        const double angle = 2.0 * std::numbers::pi * u2;
+        const double radius = normal_radius(u1);
+        const double angle = normal_angle(u2);
         spare_ = radius * std::sin(angle);
         has_spare_ = true;
         return radius * std::cos(angle);
     }
+
+    /// Box–Muller's radius and angle of the pair drawn from uniforms u1 ∈ (0, 1) and
+    /// u2 ∈ [0, 1): normal() gives radius·cos(angle), then radius·sin(angle).
+    static double normal_radius(double u1) { return std::sqrt(-2.0 * std::log(u1)); }
+    static double normal_angle(double u2) { return 2.0 * std::numbers::pi * u2; }
 
     /// Gamma(shape, 1) by Marsaglia–Tsang (shape > 0).
     double gamma(double shape) {

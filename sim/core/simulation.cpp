@@ -533,6 +533,30 @@ struct AgentUpdate {
         return p.sigma * stream.normal();
     }
 
+    /// Agents per block of draw_block().
+    static constexpr std::size_t kDrawBlock = 64;
+    /// event(i) and noise(i) of agents begin … begin + count − 1 (count ≤ kDrawBlock) into
+    /// events[] and noises[]: the same draws and operations, but each step for the whole block
+    /// before the next (the streams, the logarithms, the cosines), so that the library calls
+    /// of different agents overlap rather than each agent's waiting on its own chain of them.
+    void draw_block(std::size_t begin, std::size_t count, double* events, double* noises) const {
+        if (p.p_event > 0.0) {
+            for (std::size_t j = 0; j < count; ++j) events[j] = event(begin + j);
+        }
+        if (!(p.sigma > 0.0)) return;
+        std::array<double, kDrawBlock> radius, cosine;
+        for (std::size_t j = 0; j < count; ++j) {
+            RandomStream stream(seed, replicate, week, begin + j, Purpose::distress_noise);
+            radius[j] = stream.uniform_open();  // normal()'s u1, then u2
+            cosine[j] = stream.uniform();
+        }
+        for (std::size_t j = 0; j < count; ++j) radius[j] = RandomStream::normal_radius(radius[j]);
+        for (std::size_t j = 0; j < count; ++j) {
+            cosine[j] = std::cos(RandomStream::normal_angle(cosine[j]));
+        }
+        for (std::size_t j = 0; j < count; ++j) noises[j] = p.sigma * (radius[j] * cosine[j]);
+    }
+
     void run(std::size_t begin, std::size_t end) const {
         static const ResourceVector kNoResources{};
         const bool exposed = resources != nullptr;
@@ -596,8 +620,9 @@ struct AgentUpdate {
 
     /// The same update, four agents at a time with AVX2: run()'s IEEE operations in the same
     /// order (no fused multiply–add; clip01's max and min with their operands ordered as
-    /// std::max and std::min order them), so the results are the same bits. The exponential,
-    /// the life events and the noise are computed per agent with the scalar code's calls.
+    /// std::max and std::min order them), so the results are the same bits. The exponential
+    /// is detail::exp4 where it gives std::exp's bits, else std::exp per agent; the life events
+    /// and the noise come from draw_block(), a block of agents at a time.
     __attribute__((target("avx2"))) void run_avx2(std::size_t begin, std::size_t end) const {
         const bool exposed = resources != nullptr;
         const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
@@ -624,8 +649,16 @@ struct AgentUpdate {
         const __m256d alpha_recreation = _mm256_set1_pd(p.alpha_recreation);
         const bool events = p.p_event > 0.0, noisy = p.sigma > 0.0;
         const bool fast_exp = detail::vector_exp_usable();  // std::exp's bits, four at a time
+        alignas(32) std::array<double, kDrawBlock> event_block, noise_block;
+        std::size_t block_begin = begin, block_end = begin;
         std::size_t i = begin;
         for (; i + 4 <= end; i += 4) {
+            if ((events || noisy) && i == block_end) {
+                block_begin = i;
+                block_end = i + std::min(kDrawBlock, (end - i) / 4 * 4);
+                draw_block(i, block_end - i, event_block.data(), noise_block.data());
+            }
+            const std::size_t in_block = i - block_begin;
             const __m256d d = _mm256_loadu_pd(distress + i), a = _mm256_loadu_pd(agency + i);
             const __m256d k = _mm256_loadu_pd(knowledge + i);
             const __m256d s = _mm256_loadu_pd(strengths + i);
@@ -665,14 +698,12 @@ struct AgentUpdate {
                 _mm256_add_pd(theta_0, _mm256_mul_pd(theta_v, _mm256_loadu_pd(vulnerability + i)));
             stress = _mm256_add_pd(stress, _mm256_mul_pd(theta_s, _mm256_loadu_pd(strain + i)));
             stress = _mm256_add_pd(stress, _mm256_mul_pd(theta_l, _mm256_load_pd(lonely)));
-            stress = _mm256_add_pd(
-                stress,
-                events ? _mm256_set_pd(event(i + 3), event(i + 2), event(i + 1), event(i)) : zero);
+            stress = _mm256_add_pd(stress,
+                                   events ? _mm256_load_pd(event_block.data() + in_block) : zero);
             __m256d next = _mm256_sub_pd(d, _mm256_mul_pd(relief, d));
             next = _mm256_add_pd(next, _mm256_mul_pd(stress, _mm256_sub_pd(one, d)));
-            next = _mm256_add_pd(
-                next,
-                noisy ? _mm256_set_pd(noise(i + 3), noise(i + 2), noise(i + 1), noise(i)) : zero);
+            next =
+                _mm256_add_pd(next, noisy ? _mm256_load_pd(noise_block.data() + in_block) : zero);
             _mm256_storeu_pd(next_d + i, clip01_avx2(next));
 
             const __m256d help_given = helper_effect ? _mm256_loadu_pd(given + i) : zero;

@@ -4,16 +4,20 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 
 namespace kindred {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::uint64_t kNegativeZero = std::uint64_t{1} << 63;
 
 constexpr std::array<std::string_view, kVariableCount> kVariableNames = {
     "distress",   "agency",        "knowledge",  "strengths",
@@ -102,12 +106,35 @@ bool in_trajectory_sample(AgentId id, Role role, std::uint64_t seed, std::uint64
     return stream.uniform() < options.agent_fraction;
 }
 
+namespace {
+
+/// Where quantile p of a sorted sample of n > 0 values lies: the lower order statistic and the
+/// interpolation fraction towards the next one.
+struct QuantilePosition {
+    std::size_t lower;
+    double fraction;
+};
+QuantilePosition quantile_position(std::size_t n, double p) {
+    const double index = static_cast<double>(n - 1) * p;
+    const double below = std::floor(index);
+    return {static_cast<std::size_t>(below), index - below};
+}
+
+/// A key that orders doubles as `<` does, for values that are neither NaN nor −0.0 (the two
+/// cases where bits and order part ways: NaN is unordered, −0.0 == +0.0).
+std::uint64_t order_key(double value) {
+    const auto bits = std::bit_cast<std::uint64_t>(value);
+    return (bits >> 63) != 0 ? ~bits : bits | kNegativeZero;
+}
+
+/// Below this size three selections are as cheap as the histogram's passes.
+constexpr std::size_t kHistogramMinimum = 1024;
+
+}  // namespace
+
 double quantile(std::span<double> values, double p) {
     if (values.empty()) return kNaN;
-    const double index = static_cast<double>(values.size() - 1) * p;
-    const double below = std::floor(index);
-    const auto lower = static_cast<std::size_t>(below);
-    const double fraction = index - below;
+    const auto [lower, fraction] = quantile_position(values.size(), p);
     std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(lower),
                      values.end());
     const double low = values[lower];
@@ -117,6 +144,92 @@ double quantile(std::span<double> values, double p) {
     const double high =
         *std::min_element(values.begin() + static_cast<std::ptrdiff_t>(lower) + 1, values.end());
     return lerp(low, high, fraction);
+}
+
+Quartiles quartiles(std::span<double> values) {
+    constexpr std::array<double, 3> kProbabilities = {0.25, 0.5, 0.75};
+    const std::size_t n = values.size();
+    const auto by_selection = [&] {
+        return Quartiles{quantile(values, kProbabilities[0]), quantile(values, kProbabilities[1]),
+                         quantile(values, kProbabilities[2])};
+    };
+    if (n < kHistogramMinimum) return by_selection();
+
+    // Pass 1: the range of the keys. With a NaN or a −0.0 in the sample the order statistics
+    // are left to std::nth_element, whose choice among values that compare equal is its own.
+    std::uint64_t low_key = ~std::uint64_t{0}, high_key = 0;
+    bool unordered = false;
+    for (const double value : values) {
+        unordered |= std::isnan(value) || std::bit_cast<std::uint64_t>(value) == kNegativeZero;
+        const std::uint64_t key = order_key(value);
+        low_key = std::min(low_key, key);
+        high_key = std::max(high_key, key);
+    }
+    if (unordered) return by_selection();
+
+    // Pass 2: a histogram of the keys in at most `buckets` equal spans of their range.
+    const std::size_t buckets = std::clamp<std::size_t>(std::bit_ceil(n / 2), 256, 65536);
+    int shift = 0;
+    while (((high_key - low_key) >> shift) >= buckets) ++shift;
+    const auto bucket_of_value = [&](double value) {
+        return static_cast<std::size_t>((order_key(value) - low_key) >> shift);
+    };
+    std::vector<std::uint32_t> count(buckets, 0);
+    for (const double value : values) ++count[bucket_of_value(value)];
+
+    // The order statistics the quartiles need, each lower one and the one above it (ascending:
+    // n ≥ 1024 keeps the quartiles' positions more than one apart), and the bucket holding each:
+    // rank r lies in bucket b when start(b) ≤ r < start(b) + count[b].
+    constexpr std::size_t kMaxRanks = 2 * kProbabilities.size();
+    std::array<std::size_t, kMaxRanks> rank{}, bucket{}, start{};
+    std::size_t ranks = 0;
+    for (const double p : kProbabilities) {
+        const std::size_t lower = quantile_position(n, p).lower;
+        rank[ranks++] = lower;
+        if (lower + 1 < n) rank[ranks++] = lower + 1;
+    }
+    for (std::size_t r = 0, b = 0, first = 0; r < ranks; ++r) {
+        while (first + count[b] <= rank[r]) first += count[b++];
+        bucket[r] = b;
+        start[r] = first;
+    }
+
+    // Pass 3: the values of those buckets (at most six distinct, usually three), then an exact
+    // selection within each. Equal keys are equal bits, so each order statistic is the value
+    // std::nth_element finds.
+    std::array<std::size_t, kMaxRanks> pool_of{}, pool_bucket{};
+    std::array<std::vector<double>, kMaxRanks> pool;
+    std::size_t pools = 0;
+    for (std::size_t r = 0; r < ranks; ++r) {
+        std::size_t k = 0;
+        while (k < pools && pool_bucket[k] != bucket[r]) ++k;
+        if (k == pools) {
+            pool_bucket[pools] = bucket[r];
+            pool[pools++].reserve(count[bucket[r]]);
+        }
+        pool_of[r] = k;
+    }
+    for (const double value : values) {
+        const std::size_t b = bucket_of_value(value);
+        for (std::size_t k = 0; k < pools; ++k) {
+            if (pool_bucket[k] == b) pool[k].push_back(value);
+        }
+    }
+    std::array<double, kMaxRanks> statistic{};
+    for (std::size_t r = 0; r < ranks; ++r) {
+        std::vector<double>& members = pool[pool_of[r]];
+        const auto offset = static_cast<std::ptrdiff_t>(rank[r] - start[r]);
+        std::nth_element(members.begin(), members.begin() + offset, members.end());
+        statistic[r] = members[static_cast<std::size_t>(offset)];
+    }
+
+    std::array<double, kProbabilities.size()> result{};
+    for (std::size_t q = 0, r = 0; q < kProbabilities.size(); ++q) {
+        const auto [lower, fraction] = quantile_position(n, kProbabilities[q]);
+        const double low = statistic[r++];
+        result[q] = lower + 1 >= n ? low : lerp(low, statistic[r++], fraction);
+    }
+    return Quartiles{result[0], result[1], result[2]};
 }
 
 Summary summarise(std::span<double> values) {
@@ -134,9 +247,10 @@ Summary summarise(std::span<double> values) {
         }
         summary.sd = std::sqrt(squares / static_cast<double>(n - 1));
     }
-    summary.q25 = quantile(values, 0.25);
-    summary.median = quantile(values, 0.5);
-    summary.q75 = quantile(values, 0.75);
+    const Quartiles q = quartiles(values);
+    summary.q25 = q.q25;
+    summary.median = q.median;
+    summary.q75 = q.q75;
     return summary;
 }
 
@@ -153,7 +267,13 @@ std::vector<PatientAggregates> aggregate_patients(int week, const World& world, 
     const auto groups = static_cast<std::size_t>(arm_count) + 1;
     const std::size_t all = groups - 1;
 
+    // Each agent's group: an arm, kInNoArm for a patient in no arm, kNotPatient otherwise (one
+    // array read per tie end below instead of two).
+    constexpr int kNotPatient = -2;
+    constexpr int kInNoArm = -1;
+    static_assert(kNone == kInNoArm);
     std::vector<std::vector<AgentId>> members(groups);
+    std::vector<int> group_of(n, kNotPatient);
     for (std::size_t i = 0; i < n; ++i) {
         if (world.role[i] != Role::patient) continue;
         const int arm = world.arm[i];
@@ -162,6 +282,7 @@ std::vector<PatientAggregates> aggregate_patients(int week, const World& world, 
                 fmt::format("aggregate_patients: patient {} is in arm {}, expected 0 … {} or none",
                             i, arm, arm_count - 1));
         }
+        group_of[i] = arm;
         if (arm != kNone) members[static_cast<std::size_t>(arm)].push_back(static_cast<AgentId>(i));
         members[all].push_back(static_cast<AgentId>(i));
     }
@@ -170,30 +291,37 @@ std::vector<PatientAggregates> aggregate_patients(int week, const World& world, 
     std::vector<std::array<double, kTieTypeCount>> tie_count(groups), tie_weight(groups);
     for (std::size_t e = 0; e < world.tie_count(); ++e) {
         const auto type = static_cast<std::size_t>(world.tie_type[e]);
-        for (AgentId end : {world.tie_u[e], world.tie_v[e]}) {
-            if (world.role[end] != Role::patient) continue;
-            const int arm = world.arm[end];
-            if (arm != kNone) {
-                tie_count[static_cast<std::size_t>(arm)][type] += 1.0;
-                tie_weight[static_cast<std::size_t>(arm)][type] += world.tie_w[e];
+        const double w = world.tie_w[e];
+        for (const AgentId end : {world.tie_u[e], world.tie_v[e]}) {
+            const int group = group_of[static_cast<std::size_t>(end)];
+            if (group == kNotPatient) continue;
+            if (group != kInNoArm) {
+                tie_count[static_cast<std::size_t>(group)][type] += 1.0;
+                tie_weight[static_cast<std::size_t>(group)][type] += w;
             }
             tie_count[all][type] += 1.0;
-            tie_weight[all][type] += world.tie_w[e];
+            tie_weight[all][type] += w;
         }
     }
 
-    std::vector<double> scratch;
+    // The summaries of every group and variable are independent: one task each.
+    parallel_for_each_index(
+        groups * kVariableCount,
+        [&](std::size_t task) {
+            const std::size_t g = task / kVariableCount;
+            const auto variable = static_cast<Variable>(task % kVariableCount);
+            const auto values = variable_values(variable, world, flows);
+            std::vector<double> scratch;
+            scratch.reserve(members[g].size());
+            for (AgentId id : members[g]) scratch.push_back(values[static_cast<std::size_t>(id)]);
+            result[g].variables[static_cast<std::size_t>(variable)] = summarise(scratch);
+        },
+        1);
     for (std::size_t g = 0; g < groups; ++g) {
         PatientAggregates& group = result[g];
         const auto& ids = members[g];
         group.n_patients = static_cast<int>(ids.size());
         const double count = static_cast<double>(ids.size());
-        for (int v = 0; v < kVariableCount; ++v) {
-            const auto values = variable_values(static_cast<Variable>(v), world, flows);
-            scratch.clear();
-            for (AgentId id : ids) scratch.push_back(values[static_cast<std::size_t>(id)]);
-            group.variables[static_cast<std::size_t>(v)] = summarise(scratch);
-        }
         for (std::size_t t = 0; t < kTieTypeCount; ++t) {
             group.ties_per_patient[t] = ids.empty() ? kNaN : tie_count[g][t] / count;
             group.mean_tie_strength[t] =

@@ -89,6 +89,19 @@ Summary summarise(std::span<double> values);
 /// `values`. NaN when empty. O(n).
 double quantile(std::span<double> values, double p);
 
+/// The quartiles of a sample, as quantile() gives them.
+struct Quartiles {
+    double q25;
+    double median;
+    double q75;
+};
+
+/// quantile() at 0.25, 0.5 and 0.75, the same bits, in three passes over `values` (a
+/// histogram of the values' order, then one selection within each bucket holding a needed
+/// order statistic) instead of three selections over all of them; may reorder `values`.
+/// Samples under 1,024 values, or holding a NaN or −0.0, take the three selections. O(n).
+Quartiles quartiles(std::span<double> values);
+
 /// Statistics of one group of patients (an arm, or all patients) at one week (spec §2:
 /// per-arm statistics count patients only).
 struct PatientAggregates {

@@ -2,8 +2,14 @@
 // deterministic trajectory subsample.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "core/rng.hpp"
@@ -37,6 +43,78 @@ TEST(Recorder, QuantileInterpolatesLikeNumpy) {
     EXPECT_NEAR(quantile(values, 0.1), 1.2, kTolerance);
     EXPECT_NEAR(quantile(values, 0.9), 8.8, kTolerance);
     EXPECT_DOUBLE_EQ(quantile(values, 1.0), 10.0);
+}
+
+/// The bits of a double (== would take −0.0 for +0.0 and fail every NaN).
+std::uint64_t bits_of(double value) { return std::bit_cast<std::uint64_t>(value); }
+
+/// quartiles(values) against three calls of quantile() and against the order statistics of a
+/// sorted copy, bit for bit.
+void expect_quartiles_of(const std::vector<double>& values, const std::string& what) {
+    std::vector<double> fast = values;
+    const Quartiles q = quartiles(fast);
+    const std::array<double, 3> got = {q.q25, q.median, q.q75};
+    const std::array<double, 3> probabilities = {0.25, 0.5, 0.75};
+    std::vector<double> sorted = values;
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t k = 0; k < 3; ++k) {
+        std::vector<double> copy = values;
+        EXPECT_EQ(bits_of(got[k]), bits_of(quantile(copy, probabilities[k])))
+            << what << ", n = " << values.size() << ", p = " << probabilities[k];
+        EXPECT_EQ(bits_of(got[k]), bits_of(quantile(sorted, probabilities[k])))
+            << what << ", n = " << values.size() << ", p = " << probabilities[k] << " (sorted)";
+    }
+}
+
+TEST(Recorder, QuartilesAreTheQuantilesBitForBit) {
+    // Sizes on both sides of the histogram's minimum (1,024) and of its bucket counts, and
+    // samples that put many values in one bucket (few distinct values, all equal, +0.0 runs),
+    // spread them over the whole range of doubles, or mix signs, infinities and subnormals.
+    for (const std::size_t n : {5, 1023, 1024, 1025, 2047, 4096, 10001, 65536, 200003}) {
+        RandomStream stream(11, 0, 0, n, Purpose::trajectory_sample);
+        std::vector<double> uniform, skewed, few, equal, zeros, wide, mixed;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double u = stream.uniform();
+            uniform.push_back(u);
+            skewed.push_back(u * u * u * u);
+            few.push_back(std::floor(u * 5.0) / 4.0);
+            equal.push_back(0.7);
+            zeros.push_back(u < 0.6 ? 0.0 : u);
+            wide.push_back(std::ldexp(1.0 + u, static_cast<int>(stream.below(2000)) - 1000));
+            const double pick = stream.uniform();
+            mixed.push_back(pick < 0.01   ? std::numeric_limits<double>::infinity()
+                            : pick < 0.02 ? -std::numeric_limits<double>::infinity()
+                            : pick < 0.05 ? std::numeric_limits<double>::denorm_min() * u * 1e6
+                            : pick < 0.5  ? -u
+                                          : u);
+        }
+        expect_quartiles_of(uniform, "uniform");
+        expect_quartiles_of(skewed, "u^4");
+        expect_quartiles_of(few, "five values");
+        expect_quartiles_of(equal, "all equal");
+        expect_quartiles_of(zeros, "60% zeros");
+        expect_quartiles_of(wide, "2^-1000 … 2^1000");
+        expect_quartiles_of(mixed, "signs, infinities, subnormals");
+    }
+}
+
+TEST(Recorder, QuartilesWithNegativeZeroOrNaNAreTheSelections) {
+    // −0.0 == +0.0 and NaN is unordered: such samples take quantile()'s three selections, so
+    // the result is theirs whatever std::nth_element picks among equal values.
+    for (const double odd : {-0.0, std::numeric_limits<double>::quiet_NaN()}) {
+        std::vector<double> values;
+        RandomStream stream(12, 0, 0, 0, Purpose::trajectory_sample);
+        for (int i = 0; i < 5000; ++i) {
+            const double u = stream.uniform();
+            values.push_back(u < 0.3 ? 0.0 : u < 0.31 ? odd : u);
+        }
+        std::vector<double> fast = values;
+        const Quartiles q = quartiles(fast);
+        std::vector<double> slow = values;
+        EXPECT_EQ(bits_of(q.q25), bits_of(quantile(slow, 0.25)));
+        EXPECT_EQ(bits_of(q.median), bits_of(quantile(slow, 0.5)));
+        EXPECT_EQ(bits_of(q.q75), bits_of(quantile(slow, 0.75)));
+    }
 }
 
 TEST(Recorder, SummaryOfOneValueHasNoSdAndOfNoValuesIsNaN) {
