@@ -267,13 +267,7 @@ std::vector<PatientAggregates> aggregate_patients(int week, const World& world, 
     const auto groups = static_cast<std::size_t>(arm_count) + 1;
     const std::size_t all = groups - 1;
 
-    // Each agent's group: an arm, kInNoArm for a patient in no arm, kNotPatient otherwise (one
-    // array read per tie end below instead of two).
-    constexpr int kNotPatient = -2;
-    constexpr int kInNoArm = -1;
-    static_assert(kNone == kInNoArm);
     std::vector<std::vector<AgentId>> members(groups);
-    std::vector<int> group_of(n, kNotPatient);
     for (std::size_t i = 0; i < n; ++i) {
         if (world.role[i] != Role::patient) continue;
         const int arm = world.arm[i];
@@ -282,26 +276,41 @@ std::vector<PatientAggregates> aggregate_patients(int week, const World& world, 
                 fmt::format("aggregate_patients: patient {} is in arm {}, expected 0 … {} or none",
                             i, arm, arm_count - 1));
         }
-        group_of[i] = arm;
         if (arm != kNone) members[static_cast<std::size_t>(arm)].push_back(static_cast<AgentId>(i));
         members[all].push_back(static_cast<AgentId>(i));
     }
 
     std::vector<PatientAggregates> result(groups);
     std::vector<std::array<double, kTieTypeCount>> tie_count(groups), tie_weight(groups);
-    for (std::size_t e = 0; e < world.tie_count(); ++e) {
-        const auto type = static_cast<std::size_t>(world.tie_type[e]);
-        const double w = world.tie_w[e];
-        for (const AgentId end : {world.tie_u[e], world.tie_v[e]}) {
-            const int group = group_of[static_cast<std::size_t>(end)];
-            if (group == kNotPatient) continue;
-            if (group != kInNoArm) {
-                tie_count[static_cast<std::size_t>(group)][type] += 1.0;
-                tie_weight[static_cast<std::size_t>(group)][type] += w;
-            }
-            tie_count[all][type] += 1.0;
-            tie_weight[all][type] += w;
+    // Every tie end that is a patient counts for its arm and for all patients, in tie order.
+    // Each agent's group is looked up in one small array (a byte per agent for up to 126
+    // arms): an arm, kInNoArm for a patient in no arm, kNotPatient for everyone else.
+    const auto count_ties = [&]<typename Group>(Group) {
+        constexpr Group kNotPatient = -2, kInNoArm = -1;
+        static_assert(kNone == kInNoArm);
+        std::vector<Group> group_of(n, kNotPatient);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (world.role[i] == Role::patient) group_of[i] = static_cast<Group>(world.arm[i]);
         }
+        for (std::size_t e = 0; e < world.tie_count(); ++e) {
+            const auto type = static_cast<std::size_t>(world.tie_type[e]);
+            const double w = world.tie_w[e];
+            for (const AgentId end : {world.tie_u[e], world.tie_v[e]}) {
+                const Group group = group_of[static_cast<std::size_t>(end)];
+                if (group == kNotPatient) continue;
+                if (group != kInNoArm) {
+                    tie_count[static_cast<std::size_t>(group)][type] += 1.0;
+                    tie_weight[static_cast<std::size_t>(group)][type] += w;
+                }
+                tie_count[all][type] += 1.0;
+                tie_weight[all][type] += w;
+            }
+        }
+    };
+    if (arm_count <= std::numeric_limits<std::int8_t>::max() - 1) {
+        count_ties(std::int8_t{});
+    } else {
+        count_ties(int{});
     }
 
     // The summaries of every group and variable are independent: one task each.

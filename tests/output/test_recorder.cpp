@@ -177,6 +177,27 @@ TEST(Recorder, AggregatesCountOnlyEachArmsPatients) {
     EXPECT_NEAR(all.ties_per_patient[static_cast<int>(TieType::peer)], 2.0 / 6.0, kTolerance);
 }
 
+TEST(Recorder, AggregatesOfManyArmsCountTiesForTheirArm) {
+    // More arms than a byte per agent can name (the tie counts then use an int per agent):
+    // patient 3 moves to arm 150 of 200 and takes its friend tie (w 0.4) and its peer tie.
+    World world = small_world();
+    world.arm[3] = 150;
+    const auto aggregates = aggregate_patients(2, world, flows_for(world), 200);
+    ASSERT_EQ(aggregates.size(), 201U);
+    const PatientAggregates& moved = aggregates[150];
+    EXPECT_EQ(moved.n_patients, 1);
+    EXPECT_DOUBLE_EQ(moved.ties_per_patient[static_cast<int>(TieType::friend_)], 1.0);
+    EXPECT_DOUBLE_EQ(moved.ties_per_patient[static_cast<int>(TieType::peer)], 1.0);
+    EXPECT_NEAR(moved.mean_tie_strength[static_cast<int>(TieType::friend_)], 0.4, kTolerance);
+    EXPECT_EQ(aggregates[1].n_patients, 1);
+    EXPECT_NEAR(aggregates[1].mean_tie_strength[static_cast<int>(TieType::friend_)], 0.2,
+                kTolerance);
+    EXPECT_EQ(aggregates[2].n_patients, 0);
+    EXPECT_TRUE(std::isnan(aggregates[2].ties_per_patient[0]));
+    EXPECT_NEAR(aggregates[200].ties_per_patient[static_cast<int>(TieType::peer)], 2.0 / 6.0,
+                kTolerance);
+}
+
 TEST(Recorder, ShareRecoveredCountsOnlyWeeksUpToNow) {
     World world = small_world();
     world.recovered_week[3] = 5;
