@@ -22,6 +22,7 @@
 #include "core/vector_exp.hpp"
 #include "network/community.hpp"
 #include "network/population.hpp"
+#include "output/recorder.hpp"
 
 namespace kindred {
 
@@ -121,6 +122,20 @@ void BM_AgentUpdate(benchmark::State& state) {
     sim.step();
     sim.begin_week();
     for (auto _ : state) SimulationPhases::agents(sim);
+    report(state, sim.world(), false);
+}
+
+/// Recording a week (output/recorder): the per-arm statistics of every recorded variable
+/// (mean, sd, quartiles) and the ties per patient, for the two arms and all patients (10% of the
+/// agents), as every trial file records them each week.
+void BM_RecordAggregates(benchmark::State& state) {
+    Simulation sim(community_world(state.range(0)), befriending_trial());
+    sim.step();
+    sim.begin_week();
+    for (auto _ : state) {
+        auto aggregates = aggregate_patients(sim.week(), sim.world(), sim.flows(), 2);
+        benchmark::DoNotOptimize(aggregates.data());
+    }
     report(state, sim.world(), false);
 }
 
@@ -254,6 +269,7 @@ void register_all() {
         {"BM_TiePass", BM_TiePass},
         {"BM_GatherFlows", BM_GatherFlows},
         {"BM_AgentUpdate", BM_AgentUpdate},
+        {"BM_RecordAggregates", BM_RecordAggregates},
         {"BM_Dissolution", BM_Dissolution},
         {"BM_Formation", BM_Formation},
         {"BM_Delivery", BM_Delivery},

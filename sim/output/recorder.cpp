@@ -209,11 +209,13 @@ Quartiles quartiles(std::span<double> values) {
         }
         pool_of[r] = k;
     }
+    std::vector<std::uint32_t>& pool_at = count;  // reused: the counts are no longer needed
+    constexpr std::uint32_t kNoPool = ~std::uint32_t{0};
+    std::fill(pool_at.begin(), pool_at.end(), kNoPool);
+    for (std::size_t k = 0; k < pools; ++k) pool_at[pool_bucket[k]] = static_cast<std::uint32_t>(k);
     for (const double value : values) {
-        const std::size_t b = bucket_of_value(value);
-        for (std::size_t k = 0; k < pools; ++k) {
-            if (pool_bucket[k] == b) pool[k].push_back(value);
-        }
+        const std::uint32_t k = pool_at[bucket_of_value(value)];
+        if (k != kNoPool) pool[k].push_back(value);
     }
     std::array<double, kMaxRanks> statistic{};
     for (std::size_t r = 0; r < ranks; ++r) {
@@ -292,18 +294,34 @@ std::vector<PatientAggregates> aggregate_patients(int week, const World& world, 
         for (std::size_t i = 0; i < n; ++i) {
             if (world.role[i] == Role::patient) group_of[i] = static_cast<Group>(world.arm[i]);
         }
-        for (std::size_t e = 0; e < world.tie_count(); ++e) {
-            const auto type = static_cast<std::size_t>(world.tie_type[e]);
-            const double w = world.tie_w[e];
-            for (const AgentId end : {world.tie_u[e], world.tie_v[e]}) {
-                const Group group = group_of[static_cast<std::size_t>(end)];
-                if (group == kNotPatient) continue;
-                if (group != kInNoArm) {
-                    tie_count[static_cast<std::size_t>(group)][type] += 1.0;
-                    tie_weight[static_cast<std::size_t>(group)][type] += w;
+        // A block of ties at a time: first, without branches, the ties with a patient at an
+        // end (most have none), then those in order.
+        constexpr std::size_t kBlock = 4096;
+        std::array<std::uint32_t, kBlock> with_patient;
+        const std::size_t m = world.tie_count();
+        for (std::size_t first = 0; first < m; first += kBlock) {
+            const std::size_t last = std::min(m, first + kBlock);
+            std::size_t found = 0;
+            for (std::size_t e = first; e < last; ++e) {
+                with_patient[found] = static_cast<std::uint32_t>(e - first);
+                found += static_cast<std::size_t>(
+                    (group_of[static_cast<std::size_t>(world.tie_u[e])] != kNotPatient) |
+                    (group_of[static_cast<std::size_t>(world.tie_v[e])] != kNotPatient));
+            }
+            for (std::size_t j = 0; j < found; ++j) {
+                const std::size_t e = first + with_patient[j];
+                const auto type = static_cast<std::size_t>(world.tie_type[e]);
+                const double w = world.tie_w[e];
+                for (const AgentId end : {world.tie_u[e], world.tie_v[e]}) {
+                    const Group group = group_of[static_cast<std::size_t>(end)];
+                    if (group == kNotPatient) continue;
+                    if (group != kInNoArm) {
+                        tie_count[static_cast<std::size_t>(group)][type] += 1.0;
+                        tie_weight[static_cast<std::size_t>(group)][type] += w;
+                    }
+                    tie_count[all][type] += 1.0;
+                    tie_weight[all][type] += w;
                 }
-                tie_count[all][type] += 1.0;
-                tie_weight[all][type] += w;
             }
         }
     };
@@ -313,17 +331,25 @@ std::vector<PatientAggregates> aggregate_patients(int week, const World& world, 
         count_ties(int{});
     }
 
-    // The summaries of every group and variable are independent: one task each.
+    // The summaries of each variable are independent: one task each. A task reads the
+    // variable of every patient once (at scattered ids), then deals the values out to the arms
+    // in id order, so that every group summarises the same values in the same order as when
+    // read one group at a time.
     parallel_for_each_index(
-        groups * kVariableCount,
-        [&](std::size_t task) {
-            const std::size_t g = task / kVariableCount;
-            const auto variable = static_cast<Variable>(task % kVariableCount);
-            const auto values = variable_values(variable, world, flows);
-            std::vector<double> scratch;
-            scratch.reserve(members[g].size());
-            for (AgentId id : members[g]) scratch.push_back(values[static_cast<std::size_t>(id)]);
-            result[g].variables[static_cast<std::size_t>(variable)] = summarise(scratch);
+        kVariableCount,
+        [&](std::size_t v) {
+            const auto values = variable_values(static_cast<Variable>(v), world, flows);
+            std::vector<double> of_all;
+            of_all.reserve(members[all].size());
+            for (AgentId id : members[all]) of_all.push_back(values[static_cast<std::size_t>(id)]);
+            std::vector<std::vector<double>> of_arm(all);
+            for (std::size_t g = 0; g < all; ++g) of_arm[g].reserve(members[g].size());
+            for (std::size_t j = 0; j < of_all.size(); ++j) {
+                const int arm = world.arm[static_cast<std::size_t>(members[all][j])];
+                if (arm != kNone) of_arm[static_cast<std::size_t>(arm)].push_back(of_all[j]);
+            }
+            for (std::size_t g = 0; g < all; ++g) result[g].variables[v] = summarise(of_arm[g]);
+            result[all].variables[v] = summarise(of_all);
         },
         1);
     for (std::size_t g = 0; g < groups; ++g) {
