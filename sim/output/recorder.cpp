@@ -351,7 +351,8 @@ std::vector<PatientAggregates> aggregate_patients(int week, const World& world, 
             for (std::size_t g = 0; g < all; ++g) result[g].variables[v] = summarise(of_arm[g]);
             result[all].variables[v] = summarise(of_all);
         },
-        1);
+        // Few patients: all variables in one task, as the threads would cost more than they save.
+        members[all].size() < 4096 ? kVariableCount : 1);
     for (std::size_t g = 0; g < groups; ++g) {
         PatientAggregates& group = result[g];
         const auto& ids = members[g];
