@@ -6,9 +6,11 @@
 #include <fmt/format.h>
 #include <hdf5.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -18,6 +20,7 @@
 #include <system_error>
 #include <utility>
 
+#include "core/parallel.hpp"
 #include "hdf5/common.hpp"
 
 namespace kindred {
@@ -33,24 +36,11 @@ constexpr hsize_t kColumnChunk = 65536;
 /// Trajectory chunks: at most this many agents wide and weeks tall.
 constexpr hsize_t kTrajectoryChunkAgents = 4096;
 constexpr hsize_t kTrajectoryChunkWeeksMax = 16;
-/// Target size of the chunk cache of one trajectory dataset (one chunk row stays cached).
-constexpr double kTrajectoryCacheBytes = 8.0 * 1024 * 1024;
+/// Target size of one row of trajectory chunks of one variable (buffered until it is full).
+constexpr double kTrajectoryChunkRowBytes = 8.0 * 1024 * 1024;
 
 using hdf5::H5Types;
 using hdf5::Handle;
-
-/// Smallest prime ≥ n (HDF5 asks for a prime number of chunk-cache slots).
-std::size_t next_prime(std::size_t n) {
-    auto is_prime = [](std::size_t value) {
-        if (value < 2) return false;
-        for (std::size_t divisor = 2; divisor * divisor <= value; ++divisor) {
-            if (value % divisor == 0) return false;
-        }
-        return true;
-    };
-    while (!is_prime(n)) ++n;
-    return n;
-}
 
 template <std::size_t N>
 std::vector<std::string> names_of(const std::array<std::string_view, N>& names) {
@@ -146,7 +136,7 @@ class Io : public hdf5::Checked {
     /// the agent axis; chunked, optionally compressed, with fill value `fill`.
     template <typename T>
     Handle extendible(hid_t parent, const std::string& name, hsize_t rows, hsize_t chunk_rows,
-                      hsize_t chunk_agents, T fill, int level, std::size_t cache_bytes) const {
+                      hsize_t chunk_agents, T fill, int level) const {
         const std::string what = "cannot create dataset " + child_path(parent, name);
         const bool matrix = rows > 0;
         const std::array<hsize_t, 2> dims =
@@ -163,15 +153,8 @@ class Io : public hdf5::Checked {
         check_status(H5Pset_chunk(create.get(), rank, chunk.data()), what);
         check_status(H5Pset_fill_value(create.get(), H5Types<T>::memory(), &fill), what);
         compress(create.get(), level, what);
-        const Handle access(check(H5Pcreate(H5P_DATASET_ACCESS), what), H5Pclose);
-        if (cache_bytes > 0) {
-            std::size_t chunk_bytes = sizeof(T);
-            for (int d = 0; d < rank; ++d) chunk_bytes *= static_cast<std::size_t>(chunk[d]);
-            const std::size_t slots = next_prime(100 * (cache_bytes / chunk_bytes + 1));
-            check_status(H5Pset_chunk_cache(access.get(), slots, cache_bytes, 1.0), what);
-        }
         return {check(H5Dcreate2(parent, name.c_str(), H5Types<T>::file(), space.get(), H5P_DEFAULT,
-                                 create.get(), access.get()),
+                                 create.get(), H5P_DEFAULT),
                       what),
                 H5Dclose};
     }
@@ -194,28 +177,50 @@ class Io : public hdf5::Checked {
                      what);
     }
 
-    /// Sets the agent extent of a 2-D extendible dataset and writes row `row` (all agents).
-    void write_row(hid_t data, hsize_t rows, hsize_t row, std::span<const double> values,
-                   const std::string& what) const {
-        const std::array<hsize_t, 2> extent{rows, values.size()};
+    /// Sets the extent of a 2-D trajectory dataset to `rows` × `agents` and stores one chunk,
+    /// already encoded as the dataset's filters would encode it, at (first_row, first_agent).
+    void write_chunk(hid_t data, hsize_t rows, hsize_t agents, hsize_t first_row,
+                     hsize_t first_agent, std::span<const unsigned char> bytes,
+                     const std::string& what) const {
+        const std::array<hsize_t, 2> extent{rows, agents};
         check_status(H5Dset_extent(data, extent.data()), what);
-        if (values.empty()) return;
-        const Handle file_space(check(H5Dget_space(data), what), H5Sclose);
-        const std::array<hsize_t, 2> start{row, 0};
-        const std::array<hsize_t, 2> count{1, values.size()};
-        check_status(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr,
-                                         count.data(), nullptr),
-                     what);
-        const hsize_t size = values.size();
-        const Handle memory_space(check(H5Screate_simple(1, &size, nullptr), what), H5Sclose);
-        check_status(H5Dwrite(data, H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(),
-                              H5P_DEFAULT, values.data()),
-                     what);
+        const std::array<hsize_t, 2> offset{first_row, first_agent};
+        check_status(
+            H5Dwrite_chunk(data, H5P_DEFAULT, 0, offset.data(), bytes.size(), bytes.data()), what);
     }
 
   private:
     std::string label_;
 };
+
+static_assert(std::endian::native == std::endian::little,
+              "trajectory chunks are written as stored: little-endian float64");
+
+/// One chunk of a trajectory dataset as the dataset's filters store it: `values` shuffled
+/// byte by byte (all first bytes of the doubles, then all second bytes, …: HDF5's shuffle
+/// filter) and deflated at `level` with zlib's compress2 (HDF5's deflate filter); the values
+/// as they are at level 0, where the dataset has no filters.
+std::vector<unsigned char> encode_chunk(std::span<const double> values, int level,
+                                        const std::string& what) {
+    const std::size_t bytes = values.size() * sizeof(double);
+    const auto* const raw = reinterpret_cast<const unsigned char*>(values.data());
+    if (level <= 0) return {raw, raw + bytes};
+    std::vector<unsigned char> shuffled(bytes);
+    for (std::size_t j = 0; j < sizeof(double); ++j) {
+        unsigned char* const out = shuffled.data() + j * values.size();
+        for (std::size_t i = 0; i < values.size(); ++i) out[i] = raw[i * sizeof(double) + j];
+    }
+    uLongf size = compressBound(static_cast<uLong>(bytes));
+    std::vector<unsigned char> encoded(size);
+    const int status =
+        compress2(encoded.data(), &size, shuffled.data(), static_cast<uLong>(bytes), level);
+    if (status != Z_OK) {
+        throw RuntimeFailure(
+            fmt::format("{}: zlib failed to compress a chunk (status {})", what, status));
+    }
+    encoded.resize(size);
+    return encoded;
+}
 
 /// Throws InputError when an arm name cannot name an HDF5 group of its own.
 void check_arm_names(const Provenance& provenance) {
@@ -320,6 +325,19 @@ struct ReplicateState {
     std::size_t sample_written = 0;
     Handle agent_id, role, arm, created_week;
     std::array<Handle, kVariableCount> values;
+    /// The trajectory datasets' chunks (weeks × agents; 0 until the first trajectory week), and
+    /// the rows of the current row of chunks not yet written (pending[v][r]: row
+    /// first_pending_row + r of variable v, as wide as the sample was that week).
+    hsize_t chunk_rows = 0, chunk_agents = 0;
+    std::size_t first_pending_row = 0;
+    std::array<std::vector<std::vector<double>>, kVariableCount> pending;
+
+    /// A pending row of chunks, encoded: the chunk of `variable` at agent column `column`.
+    struct EncodedChunk {
+        std::size_t variable;
+        hsize_t column;
+        std::vector<unsigned char> bytes;
+    };
 
     ~ReplicateState() {
         const hdf5::Lock lock;
@@ -343,44 +361,79 @@ struct ReplicateState {
 
     std::string label() const { return fmt::format("replicate {}", replicate); }
 
-    /// Creates the trajectory datasets, sized for `initial_agents` sampled agents.
-    void create_trajectory_datasets(std::size_t initial_agents) {
+    /// The trajectory chunks for `initial_agents` sampled agents: up to 4096 agents wide, and
+    /// as many weeks tall (up to 16) as make a row of chunks of about 8 MiB per variable.
+    void plan_trajectory_chunks(std::size_t initial_agents) {
+        const hsize_t rows = trajectory_weeks.size();
+        chunk_agents = std::clamp<hsize_t>(initial_agents, 64, kTrajectoryChunkAgents);
+        const double row_bytes =
+            8.0 * static_cast<double>(std::max<hsize_t>(initial_agents, chunk_agents));
+        chunk_rows = std::clamp<hsize_t>(static_cast<hsize_t>(kTrajectoryChunkRowBytes / row_bytes),
+                                         1, std::min<hsize_t>(rows, kTrajectoryChunkWeeksMax));
+    }
+
+    /// Creates the trajectory datasets (chunks as planned).
+    void create_trajectory_datasets() {
         const Io& io = file->io;
         const int level = file->options.compression_level;
         const hsize_t rows = trajectory_weeks.size();
-        const hsize_t chunk_agents =
-            std::clamp<hsize_t>(initial_agents, 64, kTrajectoryChunkAgents);
-        const double row_bytes =
-            8.0 * static_cast<double>(std::max<hsize_t>(initial_agents, chunk_agents));
-        const hsize_t chunk_rows =
-            std::clamp<hsize_t>(static_cast<hsize_t>(kTrajectoryCacheBytes / row_bytes), 1,
-                                std::min<hsize_t>(rows, kTrajectoryChunkWeeksMax));
-        // Room for one row of chunks, with headroom for agents added by programs.
-        const hsize_t columns_planned =
-            (initial_agents + initial_agents / 2 + chunk_agents) / chunk_agents * chunk_agents;
-        const auto cache_bytes = std::max<std::size_t>(
-            1024 * 1024, static_cast<std::size_t>(chunk_rows * columns_planned * 8));
         const hid_t parent = trajectories.get();
         agent_id =
-            io.extendible<std::int32_t>(parent, "agent_id", 0, 0, chunk_agents, kNone, level, 0);
-        role = io.extendible<std::int8_t>(parent, "role", 0, 0, chunk_agents, -1, level, 0);
+            io.extendible<std::int32_t>(parent, "agent_id", 0, 0, chunk_agents, kNone, level);
+        role = io.extendible<std::int8_t>(parent, "role", 0, 0, chunk_agents, -1, level);
         io.write_attribute(role.get(), "names", role_name_list());
-        arm = io.extendible<std::int32_t>(parent, "arm", 0, 0, chunk_agents, kNone, level, 0);
-        created_week = io.extendible<std::int32_t>(parent, "created_week", 0, 0, chunk_agents,
-                                                   kNone, level, 0);
+        arm = io.extendible<std::int32_t>(parent, "arm", 0, 0, chunk_agents, kNone, level);
+        created_week =
+            io.extendible<std::int32_t>(parent, "created_week", 0, 0, chunk_agents, kNone, level);
         for (int v = 0; v < kVariableCount; ++v) {
             values[static_cast<std::size_t>(v)] =
                 io.extendible<double>(parent, std::string(to_string(static_cast<Variable>(v))),
-                                      rows, chunk_rows, chunk_agents, kNaN, level, cache_bytes);
+                                      rows, chunk_rows, chunk_agents, kNaN, level);
         }
     }
 
-    /// Writes the trajectory row of this week: extends the sample by agents not yet
-    /// considered, appends their metadata, writes every variable. Caller holds the lock.
-    void write_trajectory_row(const World& world, const std::vector<std::vector<double>>& rows,
-                              std::size_t first_new) {
+    /// Adds this week's trajectory rows (one per variable, in sample order) to the pending row
+    /// of chunks; when that is full, or this is the last trajectory week, returns its chunks
+    /// encoded, in parallel (no HDF5 call: the caller need not hold the lock).
+    std::vector<EncodedChunk> buffer_trajectory_row(std::vector<std::vector<double>> rows) {
+        if (chunk_agents == 0) plan_trajectory_chunks(sample.size());
+        for (std::size_t v = 0; v < kVariableCount; ++v) pending[v].push_back(std::move(rows[v]));
+        const bool last = next_row + 1 == trajectory_weeks.size();
+        if (pending[0].size() < chunk_rows && !last) return {};
+        const std::size_t width = sample.size();
+        const std::size_t columns = (width + chunk_agents - 1) / chunk_agents;
+        std::vector<EncodedChunk> chunks(kVariableCount * columns);
+        const int level = file->options.compression_level;
+        const std::string what = fmt::format("cannot write the trajectories of {}", label());
+        parallel_for_each_index(
+            chunks.size(),
+            [&](std::size_t task) {
+                const std::size_t v = task / columns;
+                const std::size_t column = task % columns;
+                const std::size_t first = column * chunk_agents;
+                std::vector<double> chunk(chunk_rows * chunk_agents, kNaN);
+                for (std::size_t r = 0; r < pending[v].size(); ++r) {
+                    const std::vector<double>& row = pending[v][r];
+                    const std::size_t end = std::min<std::size_t>(row.size(), first + chunk_agents);
+                    if (end > first) {
+                        std::copy(row.begin() + static_cast<std::ptrdiff_t>(first),
+                                  row.begin() + static_cast<std::ptrdiff_t>(end),
+                                  chunk.begin() + static_cast<std::ptrdiff_t>(r * chunk_agents));
+                    }
+                }
+                chunks[task] = {v, column, encode_chunk(chunk, level, what)};
+            },
+            1);
+        return chunks;
+    }
+
+    /// Writes the trajectory part of this week: the datasets at the first trajectory week, the
+    /// metadata of the agents that joined the sample, the agent extent, and the row of chunks
+    /// `chunks` if buffer_trajectory_row() returned one. Caller holds the lock.
+    void write_trajectory_row(const World& world, std::size_t first_new,
+                              const std::vector<EncodedChunk>& chunks) {
         const Io& io = file->io;
-        if (!agent_id.valid()) create_trajectory_datasets(sample.size());
+        if (!agent_id.valid()) create_trajectory_datasets();
         const std::size_t added = sample.size() - first_new;
         if (added > 0) {
             std::vector<std::int32_t> ids(sample.begin() + static_cast<std::ptrdiff_t>(first_new),
@@ -400,13 +453,17 @@ struct ReplicateState {
             io.append<std::int32_t>(created_week.get(), sample_written, created, what);
             sample_written = sample.size();
         }
-        for (int v = 0; v < kVariableCount; ++v) {
-            const auto index = static_cast<std::size_t>(v);
-            io.write_row(values[index].get(), trajectory_weeks.size(), next_row, rows[index],
-                         fmt::format("cannot write trajectory {} of {}",
-                                     to_string(static_cast<Variable>(v)), label()));
+        for (const EncodedChunk& chunk : chunks) {
+            io.write_chunk(values[chunk.variable].get(), trajectory_weeks.size(), sample.size(),
+                           first_pending_row, chunk.column * chunk_agents, chunk.bytes,
+                           fmt::format("cannot write trajectory {} of {}",
+                                       to_string(static_cast<Variable>(chunk.variable)), label()));
         }
         ++next_row;
+        if (next_row - first_pending_row == chunk_rows || next_row == trajectory_weeks.size()) {
+            for (auto& rows : pending) rows.clear();
+            first_pending_row = next_row;
+        }
     }
 
     /// Writes group ties/week_WWWW with every tie of `world`. Caller holds the lock.
@@ -898,6 +955,13 @@ void ReplicateRecorder::record(int week, const World& world, const Flows& flows)
             for (AgentId id : state.sample) row.push_back(values[static_cast<std::size_t>(id)]);
         }
     }
+    // A full row of chunks is compressed here, on every thread, before the lock is taken.
+    std::vector<detail::ReplicateState::EncodedChunk> chunks;
+    if (trajectory_row) {
+        state.failed = true;  // until the rows are buffered: a retry would buffer them twice
+        chunks = state.buffer_trajectory_row(std::move(rows));
+        state.failed = false;
+    }
     const auto& snapshots = file.options.tie_snapshot_weeks;
     const bool snapshot = std::binary_search(snapshots.begin(), snapshots.end(), week);
 
@@ -905,7 +969,7 @@ void ReplicateRecorder::record(int week, const World& world, const Flows& flows)
         const hdf5::Lock lock;
         file.require_open("record()");
         state.failed = true;
-        if (trajectory_row) state.write_trajectory_row(world, rows, first_new);
+        if (trajectory_row) state.write_trajectory_row(world, first_new, chunks);
         if (snapshot) state.write_tie_snapshot(week, world);
         state.failed = false;
     }

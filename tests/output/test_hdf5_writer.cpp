@@ -1,7 +1,9 @@
 // Tests of output/hdf5_writer: writes small trials by hand and reads them back with the HDF5
 // C API (provenance, aggregates, trajectories, tie snapshots, patients, the temporary file).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <hdf5.h>
+#include <tbb/global_control.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -661,6 +663,80 @@ TEST_F(Hdf5Writer, LargeTrialIsChunkedAndCompressed) {
     EXPECT_EQ(shape, (std::vector<hsize_t>{4, 20000}));
     EXPECT_DOUBLE_EQ(distress.back(), 0.5);
     EXPECT_EQ(file.integers("/replicate_000/ties/week_0003/v").back(), 19999);
+}
+
+TEST_F(Hdf5Writer, TrajectoryChunksReadBackExactlyWhateverTheThreadsAndCompression) {
+    // 5,000 agents (two columns of 4,096-agent chunks) over 41 trajectory weeks (chunks of 16
+    // weeks: three rows of chunks, the last one partial); 100 agents join within a row of
+    // chunks (week 20) and 4,000 at the start of one (week 32, making a third column). Every
+    // value reads back as recorded and NaN before its agent joined; the stored chunks take
+    // the same bytes on one thread and on two.
+    const auto value = [](std::size_t agent, int week) {
+        return 1e-5 * static_cast<double>(agent) + 1e-3 * week;
+    };
+    for (const int level : {0, 4}) {
+        std::vector<hsize_t> storage;
+        for (const int threads : {1, 2}) {
+            const tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                                            static_cast<std::size_t>(threads));
+            Provenance provenance = small_provenance(40);
+            provenance.arm_names = {"control"};
+            provenance.enrolments.clear();
+            World world;
+            world.add_agents(5000, {.role = Role::family});
+            RecordingOptions options;
+            options.compression_level = level;
+            const fs::path path = directory_ / fmt::format("chunks_{}_{}.h5", level, threads);
+            {
+                Hdf5TrialWriter writer(path, provenance, options);
+                ReplicateRecorder recorder = writer.begin_replicate(0, 1);
+                for (int week = 0; week <= 40; ++week) {
+                    if (week == 20)
+                        world.add_agents(100, {.role = Role::friend_, .created_week = 20});
+                    if (week == 32) {
+                        world.add_agents(4000, {.role = Role::volunteer, .created_week = 32});
+                    }
+                    for (std::size_t i = 0; i < world.agent_count(); ++i) {
+                        world.state.distress[i] = value(i, week);
+                    }
+                    recorder.record(week, world, flows_for(world, week));
+                }
+                recorder.finish();
+                writer.finish();
+            }
+            const ReadFile file(path);
+            std::vector<hsize_t> shape;
+            const std::vector<double> distress =
+                file.doubles("/replicate_000/trajectories/distress", &shape);
+            ASSERT_EQ(shape, (std::vector<hsize_t>{41, 9100})) << "level " << level;
+            std::size_t wrong = 0;
+            for (int week = 0; week <= 40; ++week) {
+                for (std::size_t agent = 0; agent < 9100; ++agent) {
+                    const int joined = agent < 5000 ? 0 : agent < 5100 ? 20 : 32;
+                    const double got = distress[static_cast<std::size_t>(week) * 9100 + agent];
+                    const bool right = week < joined ? std::isnan(got) : got == value(agent, week);
+                    if (!right && ++wrong <= 3) {
+                        ADD_FAILURE() << "level " << level << ", " << threads << " threads: week "
+                                      << week << ", agent " << agent << ": " << got;
+                    }
+                }
+            }
+            EXPECT_EQ(wrong, 0U);
+            const hid_t data =
+                H5Dopen2(file.id(), "/replicate_000/trajectories/distress", H5P_DEFAULT);
+            storage.push_back(H5Dget_storage_size(data));
+            H5Dclose(data);
+        }
+        EXPECT_EQ(storage[0], storage[1]) << "level " << level;
+        // Seven chunks are stored: two columns in each of the first two rows of chunks, three in
+        // the last (the third column's earlier chunks are never written and read as the fill
+        // value, NaN). Level 0 stores them whole (16 × 4,096 doubles); level 4 compresses them.
+        if (level == 0) {
+            EXPECT_EQ(storage[0], 7U * 16 * 4096 * 8);
+        } else {
+            EXPECT_LT(storage[0], 7U * 16 * 4096 * 8 / 2);
+        }
+    }
 }
 
 // ---- stopped runs, continued files, reading back ----
