@@ -139,6 +139,23 @@ void BM_RecordAggregates(benchmark::State& state) {
     report(state, sim.world(), false);
 }
 
+/// The same in the spec §5 ego-network population (argument: patients; half in each arm):
+/// patients are a seventh of the agents and a third of the ties have a patient at an end.
+void BM_RecordEgoNetwork(benchmark::State& state) {
+    EgoNetworkParams params;
+    params.patients = static_cast<int>(state.range(0));
+    World world = build_ego_network(params, 1, 0);
+    assign_arms(world, arm_sizes(params.patients, {0.5, 0.5}, {}), 1, 0);
+    Simulation sim(std::move(world), befriending_trial());
+    sim.step();
+    sim.begin_week();
+    for (auto _ : state) {
+        auto aggregates = aggregate_patients(sim.week(), sim.world(), sim.flows(), 2);
+        benchmark::DoNotOptimize(aggregates.data());
+    }
+    report(state, sim.world(), false);
+}
+
 /// Tie update (spec §3.3), dissolution: 1% of the ties (every 100th) removed, with the
 /// compaction of the tie arrays and the patch of the adjacency. The new w and q of the other ties
 /// are computed in the tie pass (BM_TiePass) and swapped in for free. A fresh copy of the world
@@ -294,6 +311,12 @@ void register_all() {
                     ->UseRealTime();
     for (const long long size : sizes) {
         if (size <= 1000000) ego->Arg(size);
+    }
+    auto* record_ego = benchmark::RegisterBenchmark("BM_RecordEgoNetwork", BM_RecordEgoNetwork)
+                           ->Unit(benchmark::kMillisecond)
+                           ->UseRealTime();
+    for (const long long size : sizes) {
+        if (size <= 100000) record_ego->Arg(size);
     }
 }
 

@@ -128,7 +128,7 @@ std::uint64_t order_key(double value) {
 }
 
 /// Below this size three selections are as cheap as the histogram's passes.
-constexpr std::size_t kHistogramMinimum = 1024;
+constexpr std::size_t kHistogramMinimum = 256;
 
 }  // namespace
 
@@ -178,7 +178,7 @@ Quartiles quartiles(std::span<double> values) {
     for (const double value : values) ++count[bucket_of_value(value)];
 
     // The order statistics the quartiles need, each lower one and the one above it (ascending:
-    // n ≥ 1024 keeps the quartiles' positions more than one apart), and the bucket holding each:
+    // n ≥ 256 keeps the quartiles' positions more than one apart), and the bucket holding each:
     // rank r lies in bucket b when start(b) ≤ r < start(b) + count[b].
     constexpr std::size_t kMaxRanks = 2 * kProbabilities.size();
     std::array<std::size_t, kMaxRanks> rank{}, bucket{}, start{};

@@ -99,7 +99,7 @@ struct Quartiles {
 /// quantile() at 0.25, 0.5 and 0.75, the same bits, in three passes over `values` (a
 /// histogram of the values' order, then one selection within each bucket holding a needed
 /// order statistic) instead of three selections over all of them; may reorder `values`.
-/// Samples under 1,024 values, or holding a NaN or −0.0, take the three selections. O(n).
+/// Samples under 256 values, or holding a NaN or −0.0, take the three selections. O(n).
 Quartiles quartiles(std::span<double> values);
 
 /// Statistics of one group of patients (an arm, or all patients) at one week (spec §2:

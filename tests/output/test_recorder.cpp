@@ -67,10 +67,10 @@ void expect_quartiles_of(const std::vector<double>& values, const std::string& w
 }
 
 TEST(Recorder, QuartilesAreTheQuantilesBitForBit) {
-    // Sizes on both sides of the histogram's minimum (1,024) and of its bucket counts, and
+    // Sizes on both sides of the histogram's minimum (256) and of its bucket counts, and
     // samples that put many values in one bucket (few distinct values, all equal, +0.0 runs),
     // spread them over the whole range of doubles, or mix signs, infinities and subnormals.
-    for (const std::size_t n : {5, 1023, 1024, 1025, 2047, 4096, 10001, 65536, 200003}) {
+    for (const std::size_t n : {5, 255, 256, 257, 1023, 1025, 2047, 4096, 10001, 65536, 200003}) {
         RandomStream stream(11, 0, 0, n, Purpose::trajectory_sample);
         std::vector<double> uniform, skewed, few, equal, zeros, wide, mixed;
         for (std::size_t i = 0; i < n; ++i) {
