@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <hdf5.h>
+#include <tbb/task_arena.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -69,6 +70,43 @@ std::vector<std::string> expertise_name_list() {
 
 /// Checked HDF5 operations on one file; failures throw RuntimeFailure naming the file and
 /// the object (by its full path). Callers hold the HDF5 lock.
+static_assert(std::endian::native == std::endian::little,
+              "chunks are written as stored: the file's numbers are little-endian");
+
+/// One chunk of a dataset as the dataset's filters store it: `values` shuffled byte by byte
+/// (all first bytes of the numbers, then all second bytes, …: HDF5's shuffle filter) and
+/// deflated at `level` with zlib's compress2 (HDF5's deflate filter); the values as they are
+/// at level 0, where the dataset has no filters.
+template <typename T>
+std::vector<unsigned char> encode_chunk(std::span<const T> values, int level,
+                                        const std::string& what) {
+    const std::size_t bytes = values.size() * sizeof(T);
+    const auto* const raw = reinterpret_cast<const unsigned char*>(values.data());
+    if (level <= 0) return {raw, raw + bytes};
+    std::vector<unsigned char> shuffled(bytes);
+    for (std::size_t j = 0; j < sizeof(T); ++j) {
+        unsigned char* const out = shuffled.data() + j * values.size();
+        for (std::size_t i = 0; i < values.size(); ++i) out[i] = raw[i * sizeof(T) + j];
+    }
+    uLongf size = compressBound(static_cast<uLong>(bytes));
+    std::vector<unsigned char> encoded(size);
+    const int status =
+        compress2(encoded.data(), &size, shuffled.data(), static_cast<uLong>(bytes), level);
+    if (status != Z_OK) {
+        throw RuntimeFailure(
+            fmt::format("{}: zlib failed to compress a chunk (status {})", what, status));
+    }
+    encoded.resize(size);
+    return encoded;
+}
+
+/// Calls encode(k) for the `count` chunks of a dataset in parallel, isolated: a thread that
+/// waits here (perhaps holding the HDF5 lock) takes no other task meanwhile.
+template <typename Encode>
+void encode_chunks(std::size_t count, Encode&& encode) {
+    tbb::this_task_arena::isolate([&] { parallel_for_each_index(count, encode, 1); });
+}
+
 class Io : public hdf5::Checked {
   public:
     explicit Io(std::string file_label) : label_(std::move(file_label)) {}
@@ -116,13 +154,44 @@ class Io : public hdf5::Checked {
         check_status(H5Pset_deflate(properties, static_cast<unsigned>(level)), what);
     }
 
-    /// Fixed-size numeric dataset of shape `dims` from row-major `values`.
+    /// Fixed-size numeric dataset of shape `dims` from row-major `values`. Compressed, its
+    /// chunks (whole rows, so each a run of `values`) are encoded in parallel and written as
+    /// they are stored.
     template <typename T>
     void dataset(hid_t parent, const std::string& name, std::span<const hsize_t> dims,
                  std::span<const T> values, int level) const {
-        const Handle properties =
-            fixed_layout(dims, level, "cannot write dataset " + child_path(parent, name));
-        write_dataset<T>(parent, name, dims, values, properties.get());
+        const std::string what = "cannot write dataset " + child_path(parent, name);
+        const Handle properties = fixed_layout(dims, level, what);
+        if (H5Pget_layout(properties.get()) != H5D_CHUNKED) {
+            write_dataset<T>(parent, name, dims, values, properties.get());
+            return;
+        }
+        std::vector<hsize_t> chunk(dims.size());
+        check_status(H5Pget_chunk(properties.get(), static_cast<int>(chunk.size()), chunk.data()),
+                     what);
+        std::size_t chunk_elements = 1;
+        for (const hsize_t extent : chunk) chunk_elements *= static_cast<std::size_t>(extent);
+        const std::size_t chunks = (values.size() + chunk_elements - 1) / chunk_elements;
+        std::vector<std::vector<unsigned char>> encoded(chunks);
+        encode_chunks(chunks, [&](std::size_t k) {
+            const std::size_t first = k * chunk_elements;
+            const std::size_t count = std::min(chunk_elements, values.size() - first);
+            if (count == chunk_elements) {
+                encoded[k] = encode_chunk<T>(values.subspan(first, count), level, what);
+                return;
+            }
+            std::vector<T> edge(chunk_elements, T{});  // the last chunk, padded to full size
+            std::copy_n(values.begin() + static_cast<std::ptrdiff_t>(first), count, edge.begin());
+            encoded[k] = encode_chunk<T>(std::span<const T>(edge), level, what);
+        });
+        const Handle data = write_dataset<T>(parent, name, dims, {}, properties.get());
+        std::vector<hsize_t> offset(dims.size(), 0);
+        for (std::size_t k = 0; k < chunks; ++k) {
+            offset[0] = static_cast<hsize_t>(k) * chunk[0];
+            check_status(H5Dwrite_chunk(data.get(), H5P_DEFAULT, 0, offset.data(),
+                                        encoded[k].size(), encoded[k].data()),
+                         what);
+        }
     }
 
     /// Fixed-size 1-D numeric dataset.
@@ -192,35 +261,6 @@ class Io : public hdf5::Checked {
   private:
     std::string label_;
 };
-
-static_assert(std::endian::native == std::endian::little,
-              "trajectory chunks are written as stored: little-endian float64");
-
-/// One chunk of a trajectory dataset as the dataset's filters store it: `values` shuffled
-/// byte by byte (all first bytes of the doubles, then all second bytes, …: HDF5's shuffle
-/// filter) and deflated at `level` with zlib's compress2 (HDF5's deflate filter); the values
-/// as they are at level 0, where the dataset has no filters.
-std::vector<unsigned char> encode_chunk(std::span<const double> values, int level,
-                                        const std::string& what) {
-    const std::size_t bytes = values.size() * sizeof(double);
-    const auto* const raw = reinterpret_cast<const unsigned char*>(values.data());
-    if (level <= 0) return {raw, raw + bytes};
-    std::vector<unsigned char> shuffled(bytes);
-    for (std::size_t j = 0; j < sizeof(double); ++j) {
-        unsigned char* const out = shuffled.data() + j * values.size();
-        for (std::size_t i = 0; i < values.size(); ++i) out[i] = raw[i * sizeof(double) + j];
-    }
-    uLongf size = compressBound(static_cast<uLong>(bytes));
-    std::vector<unsigned char> encoded(size);
-    const int status =
-        compress2(encoded.data(), &size, shuffled.data(), static_cast<uLong>(bytes), level);
-    if (status != Z_OK) {
-        throw RuntimeFailure(
-            fmt::format("{}: zlib failed to compress a chunk (status {})", what, status));
-    }
-    encoded.resize(size);
-    return encoded;
-}
 
 /// Throws InputError when an arm name cannot name an HDF5 group of its own.
 void check_arm_names(const Provenance& provenance) {
@@ -405,25 +445,22 @@ struct ReplicateState {
         std::vector<EncodedChunk> chunks(kVariableCount * columns);
         const int level = file->options.compression_level;
         const std::string what = fmt::format("cannot write the trajectories of {}", label());
-        parallel_for_each_index(
-            chunks.size(),
-            [&](std::size_t task) {
-                const std::size_t v = task / columns;
-                const std::size_t column = task % columns;
-                const std::size_t first = column * chunk_agents;
-                std::vector<double> chunk(chunk_rows * chunk_agents, kNaN);
-                for (std::size_t r = 0; r < pending[v].size(); ++r) {
-                    const std::vector<double>& row = pending[v][r];
-                    const std::size_t end = std::min<std::size_t>(row.size(), first + chunk_agents);
-                    if (end > first) {
-                        std::copy(row.begin() + static_cast<std::ptrdiff_t>(first),
-                                  row.begin() + static_cast<std::ptrdiff_t>(end),
-                                  chunk.begin() + static_cast<std::ptrdiff_t>(r * chunk_agents));
-                    }
+        encode_chunks(chunks.size(), [&](std::size_t task) {
+            const std::size_t v = task / columns;
+            const std::size_t column = task % columns;
+            const std::size_t first = column * chunk_agents;
+            std::vector<double> chunk(chunk_rows * chunk_agents, kNaN);
+            for (std::size_t r = 0; r < pending[v].size(); ++r) {
+                const std::vector<double>& row = pending[v][r];
+                const std::size_t end = std::min<std::size_t>(row.size(), first + chunk_agents);
+                if (end > first) {
+                    std::copy(row.begin() + static_cast<std::ptrdiff_t>(first),
+                              row.begin() + static_cast<std::ptrdiff_t>(end),
+                              chunk.begin() + static_cast<std::ptrdiff_t>(r * chunk_agents));
                 }
-                chunks[task] = {v, column, encode_chunk(chunk, level, what)};
-            },
-            1);
+            }
+            chunks[task] = {v, column, encode_chunk<double>(chunk, level, what)};
+        });
         return chunks;
     }
 

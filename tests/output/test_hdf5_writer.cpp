@@ -739,6 +739,77 @@ TEST_F(Hdf5Writer, TrajectoryChunksReadBackExactlyWhateverTheThreadsAndCompressi
     }
 }
 
+TEST_F(Hdf5Writer, ChunkedTablesReadBackExactlyWithTheirLastChunkShort) {
+    // A tie snapshot of 70,000 ties (chunks of 65,536 ties: one full, one of 4,464) and a
+    // counterfactual table of 30 weeks × 5,000 patients (chunks of 13 whole weeks: 13, 13, 4):
+    // int8, int32 and float64 columns, encoded in parallel, read back value for value.
+    Provenance provenance = small_provenance(1);
+    provenance.arm_names = {"control"};
+    provenance.enrolments.clear();
+    World world;
+    world.add_agents(70001, {.role = Role::family});
+    for (int i = 0; i < 70000; ++i) {
+        world.add_tie(
+            {.i = i, .j = i + 1, .type = static_cast<TieType>(i % 4), .w = 1e-5 * i, .q = -0.5});
+    }
+    CounterfactualTable table;
+    for (int w = 0; w < 30; ++w) table.weeks.push_back(w);
+    for (int p = 0; p < 5000; ++p) {
+        table.patient.push_back(p);
+        table.arm.push_back(0);
+    }
+    for (int w = 0; w < 30; ++w) {
+        for (int p = 0; p < 5000; ++p) {
+            table.distress_with.push_back(1e-4 * p + 1e-2 * w);
+            table.distress_without.push_back(0.5);
+        }
+    }
+    RecordingOptions options = snapshot_at({1});
+    options.trajectories = false;
+    const fs::path path = directory_ / "tables.h5";
+    {
+        Hdf5TrialWriter writer(path, provenance, options);
+        ReplicateRecorder recorder = writer.begin_replicate(0, 1);
+        for (int week = 0; week <= 1; ++week) recorder.record(week, world, flows_for(world, week));
+        recorder.write_counterfactual(table);
+        recorder.finish();
+        writer.finish();
+    }
+    const ReadFile file(path);
+    const std::string ties = "/replicate_000/ties/week_0001/";
+    const std::vector<long long> u = file.integers(ties + "u");
+    const std::vector<long long> type = file.integers(ties + "type");
+    const std::vector<double> w = file.doubles(ties + "w");
+    ASSERT_EQ(u.size(), 70000U);
+    ASSERT_EQ(type.size(), 70000U);
+    ASSERT_EQ(w.size(), 70000U);
+    std::size_t wrong = 0;
+    for (std::size_t e = 0; e < 70000; ++e) {
+        wrong += static_cast<std::size_t>(u[e] != static_cast<long long>(e) ||
+                                          type[e] != static_cast<long long>(e % 4) ||
+                                          w[e] != 1e-5 * static_cast<double>(e));
+    }
+    EXPECT_EQ(wrong, 0U);
+    std::vector<hsize_t> shape;
+    const std::vector<double> effect =
+        file.doubles("/replicate_000/counterfactual/individual_effect", &shape);
+    ASSERT_EQ(shape, (std::vector<hsize_t>{30, 5000}));
+    wrong = 0;
+    for (std::size_t k = 0; k < effect.size(); ++k) {
+        wrong += static_cast<std::size_t>(effect[k] != table.distress_with[k] - 0.5);
+    }
+    EXPECT_EQ(wrong, 0U);
+    const hid_t data =
+        H5Dopen2(file.id(), "/replicate_000/counterfactual/individual_effect", H5P_DEFAULT);
+    const hid_t properties = H5Dget_create_plist(data);
+    std::array<hsize_t, 2> chunk{};
+    EXPECT_EQ(H5Pget_chunk(properties, 2, chunk.data()), 2);
+    EXPECT_EQ(chunk[0], 13U);
+    EXPECT_EQ(chunk[1], 5000U);
+    H5Pclose(properties);
+    H5Dclose(data);
+}
+
 // ---- stopped runs, continued files, reading back ----
 
 TEST_F(Hdf5Writer, FinishIncompleteKeepsFinishedReplicatesAndMarksTheFile) {
