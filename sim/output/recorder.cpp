@@ -325,19 +325,23 @@ std::vector<PatientAggregates> aggregate_patients(int week, const World& world, 
             }
         }
     };
-    if (arm_count <= std::numeric_limits<std::int8_t>::max() - 1) {
-        count_ties(std::int8_t{});
-    } else {
-        count_ties(int{});
-    }
 
-    // The summaries of each variable are independent: one task each. A task reads the
-    // variable of every patient once (at scattered ids), then deals the values out to the arms
-    // in id order, so that every group summarises the same values in the same order as when
-    // read one group at a time.
+    // The tie counts and the summaries of each variable are independent: one task each (the
+    // counts first, the longest). A variable's task reads the variable of every patient once
+    // (at scattered ids), then deals the values out to the arms in id order, so that every
+    // group summarises the same values in the same order as when read one group at a time.
     parallel_for_each_index(
-        kVariableCount,
-        [&](std::size_t v) {
+        kVariableCount + 1,
+        [&](std::size_t task) {
+            if (task == 0) {
+                if (arm_count <= std::numeric_limits<std::int8_t>::max() - 1) {
+                    count_ties(std::int8_t{});
+                } else {
+                    count_ties(int{});
+                }
+                return;
+            }
+            const std::size_t v = task - 1;
             const auto values = variable_values(static_cast<Variable>(v), world, flows);
             std::vector<double> of_all;
             of_all.reserve(members[all].size());
@@ -351,8 +355,8 @@ std::vector<PatientAggregates> aggregate_patients(int week, const World& world, 
             for (std::size_t g = 0; g < all; ++g) result[g].variables[v] = summarise(of_arm[g]);
             result[all].variables[v] = summarise(of_all);
         },
-        // Few patients: all variables in one task, as the threads would cost more than they save.
-        members[all].size() < 4096 ? kVariableCount : 1);
+        // Few patients: all in one task, as the threads would cost more than they save.
+        members[all].size() < 4096 ? kVariableCount + 1 : 1);
     for (std::size_t g = 0; g < groups; ++g) {
         PatientAggregates& group = result[g];
         const auto& ids = members[g];
