@@ -465,8 +465,8 @@ struct ReplicateState {
     }
 
     /// Writes the trajectory part of this week: the datasets at the first trajectory week, the
-    /// metadata of the agents that joined the sample, the agent extent, and the row of chunks
-    /// `chunks` if buffer_trajectory_row() returned one. Caller holds the lock.
+    /// metadata of the agents that joined the sample, and, if buffer_trajectory_row() returned
+    /// a row of chunks, the agent extent and those chunks. Caller holds the lock.
     void write_trajectory_row(const World& world, std::size_t first_new,
                               const std::vector<EncodedChunk>& chunks) {
         const Io& io = file->io;
