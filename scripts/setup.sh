@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
     build-essential cmake ninja-build pkg-config
-    libeigen3-dev libtbb-dev libyaml-cpp-dev libhdf5-dev hdf5-tools zlib1g-dev
+    libeigen3-dev libtbb-dev libyaml-cpp-dev libhdf5-dev hdf5-tools libdeflate-dev
     libcli11-dev libfmt-dev librandom123-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-numpy python3-h5py python3-yaml python3-scipy

@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 #include <hdf5.h>
+#include <libdeflate.h>
 #include <tbb/task_arena.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -74,9 +74,10 @@ static_assert(std::endian::native == std::endian::little,
               "chunks are written as stored: the file's numbers are little-endian");
 
 /// One chunk of a dataset as the dataset's filters store it: `values` shuffled byte by byte
-/// (all first bytes of the numbers, then all second bytes, …: HDF5's shuffle filter) and
-/// deflated at `level` with zlib's compress2 (HDF5's deflate filter); the values as they are
-/// at level 0, where the dataset has no filters.
+/// (all first bytes of the numbers, then all second bytes, …: HDF5's shuffle filter), then
+/// deflated at `level` into a zlib stream (what HDF5's deflate filter stores and undoes), by
+/// libdeflate, which compresses about twice as fast as zlib at the same level; the values as
+/// they are at level 0, where the dataset has no filters.
 template <typename T>
 std::vector<unsigned char> encode_chunk(std::span<const T> values, int level,
                                         const std::string& what) {
@@ -88,13 +89,27 @@ std::vector<unsigned char> encode_chunk(std::span<const T> values, int level,
         unsigned char* const out = shuffled.data() + j * values.size();
         for (std::size_t i = 0; i < values.size(); ++i) out[i] = raw[i * sizeof(T) + j];
     }
-    uLongf size = compressBound(static_cast<uLong>(bytes));
-    std::vector<unsigned char> encoded(size);
-    const int status =
-        compress2(encoded.data(), &size, shuffled.data(), static_cast<uLong>(bytes), level);
-    if (status != Z_OK) {
-        throw RuntimeFailure(
-            fmt::format("{}: zlib failed to compress a chunk (status {})", what, status));
+    // One compressor per thread and level (libdeflate's take a few hundred kB to set up).
+    struct Compressor {
+        libdeflate_compressor* state = nullptr;
+        int level = -1;
+        ~Compressor() { libdeflate_free_compressor(state); }
+    };
+    thread_local Compressor compressor;
+    if (compressor.level != level) {
+        libdeflate_free_compressor(compressor.state);
+        compressor.state = libdeflate_alloc_compressor(level);
+        compressor.level = compressor.state != nullptr ? level : -1;
+        if (compressor.state == nullptr) {
+            throw RuntimeFailure(
+                fmt::format("{}: cannot set up deflate at level {} (out of memory?)", what, level));
+        }
+    }
+    std::vector<unsigned char> encoded(libdeflate_zlib_compress_bound(compressor.state, bytes));
+    const std::size_t size = libdeflate_zlib_compress(compressor.state, shuffled.data(), bytes,
+                                                      encoded.data(), encoded.size());
+    if (size == 0) {
+        throw RuntimeFailure(fmt::format("{}: deflate could not compress a chunk", what));
     }
     encoded.resize(size);
     return encoded;
