@@ -125,11 +125,11 @@ void BM_AgentUpdate(benchmark::State& state) {
     report(state, sim.world(), false);
 }
 
-/// Recording a week (output/recorder): the per-arm statistics of every recorded variable
-/// (mean, sd, quartiles) and the ties per patient, for the two arms and all patients (10% of the
-/// agents), as every trial file records them each week.
-void BM_RecordAggregates(benchmark::State& state) {
-    Simulation sim(community_world(state.range(0)), befriending_trial());
+/// Recording a week (output/recorder) of `world` with two arms: the per-arm statistics of every
+/// recorded variable (mean, sd, quartiles) and the ties per patient, for the two arms and all
+/// patients, as every trial file records them each week (after week 0 delivered befriending).
+void time_recording(benchmark::State& state, World world) {
+    Simulation sim(std::move(world), befriending_trial());
     sim.step();
     sim.begin_week();
     for (auto _ : state) {
@@ -139,6 +139,11 @@ void BM_RecordAggregates(benchmark::State& state) {
     report(state, sim.world(), false);
 }
 
+/// Recording in the community world (10% of the agents are patients).
+void BM_RecordAggregates(benchmark::State& state) {
+    time_recording(state, community_world(state.range(0)));
+}
+
 /// The same in the spec §5 ego-network population (argument: patients; half in each arm):
 /// patients are a seventh of the agents and a third of the ties have a patient at an end.
 void BM_RecordEgoNetwork(benchmark::State& state) {
@@ -146,14 +151,7 @@ void BM_RecordEgoNetwork(benchmark::State& state) {
     params.patients = static_cast<int>(state.range(0));
     World world = build_ego_network(params, 1, 0);
     assign_arms(world, arm_sizes(params.patients, {0.5, 0.5}, {}), 1, 0);
-    Simulation sim(std::move(world), befriending_trial());
-    sim.step();
-    sim.begin_week();
-    for (auto _ : state) {
-        auto aggregates = aggregate_patients(sim.week(), sim.world(), sim.flows(), 2);
-        benchmark::DoNotOptimize(aggregates.data());
-    }
-    report(state, sim.world(), false);
+    time_recording(state, std::move(world));
 }
 
 /// Tie update (spec §3.3), dissolution: 1% of the ties (every 100th) removed, with the
