@@ -1,11 +1,11 @@
 // Micro-benchmarks of the weekly step and its parts on community worlds (Erdős–Rényi, mean
-// network degree 8: about 5.2 ties per agent with households and coordinators), sizes 10^3 …
+// network degree 8: about 5.1 ties per agent with households and coordinators), sizes 10^3 …
 // 10^6 agents; 10^7 too when KINDRED_BENCH_LARGE=1 (needs about 8 GB and minutes). Rates are
 // reported as agent_weeks/s for per-agent phases and tie_updates/s for per-tie phases.
 //
 //   bench_step                                  every benchmark, 10^3 … 10^6
 //   bench_step --benchmark_filter='TiePass'     one phase
-//   KINDRED_BENCH_LARGE=1 bench_step --benchmark_filter='/10000000$'
+//   KINDRED_BENCH_LARGE=1 bench_step --benchmark_filter='/10000000/'
 //   KINDRED_BENCH_THREADS=1 bench_step          one worker thread (default: all cores)
 // Times are wall-clock (UseRealTime): the work runs on oneTBB's threads.
 #include <benchmark/benchmark.h>

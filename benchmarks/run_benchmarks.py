@@ -2,7 +2,7 @@
 """End-to-end benchmarks of Kindred against two baselines, printed as one table.
 
 For each size, one community world (Erdős–Rényi network, mean network degree 8, households,
-10% patients, care coordinators: about 5.2 ties per agent) is written as the spec §5 CSV pair;
+10% patients, care coordinators: about 5.1 ties per agent) is written as the spec §5 CSV pair;
 then, on that same world, in deterministic mode (sigma = 0, p_event = 0, phi = 0, no programs):
 
   1. Kindred (benchmarks/kindred_bench) runs W weeks on 1 thread and on 2 threads;

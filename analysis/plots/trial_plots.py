@@ -191,7 +191,7 @@ def forest(source, analysis, out, manifest):
                  f"Blue: Kindred's Hedges' g of distress versus control at week {week} with "
                  "bootstrap 95% intervals — uncalibrated model output from the scenario's "
                  "parameters, not a prediction. Orange: the effect sizes of the reference table "
-                 "(shared/reference/resource-oriented-models.md) for the same therapeutic "
+                 "(docs/reference/resource-oriented-models.md) for the same therapeutic "
                  "models; they measure other outcomes (depressive symptoms, quality of life, "
                  "relapse, …) in other populations, with signs aligned so that negative means "
                  "benefit. Ratios (RR, OR) and non-randomised figures are shown as text. The "

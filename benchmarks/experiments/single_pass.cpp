@@ -19,7 +19,7 @@
 //   - a Kindred week (Simulation::step, deterministic);
 //   - a single-pass week;
 //   - the same pass without the model's arithmetic (memory_only);
-//   - the least memory traffic of a week we could construct, each tie stored once
+//   - the least memory traffic of a week among the layouts measured, each tie stored once
 //     (TieOnceTraffic): a lower bound for a week in that layout, not a correct program;
 //   - the machine's sequential read bandwidth (a sum over a 512 MiB array, --stream-mib).
 //
@@ -220,8 +220,8 @@ class SinglePass {
     std::size_t ties_ = 0;
 };
 
-/// The least memory traffic of a deterministic week we could construct, with almost none of its
-/// arithmetic; not a correct program, a lower bound for the layout. Every tie is stored once,
+/// The least memory traffic of a deterministic week among the layouts measured, with almost none of
+/// its arithmetic; not a correct program, a lower bound for the layout. Every tie is stored once,
 /// grouped by its smaller end, and one pass goes over the agents in order. Each agent's distress
 /// and one sum share a 16-byte record, so a tie touches one random cache line at its far end.
 /// Per tie it reads the larger end's index, w and q, reads the larger end's distress and adds

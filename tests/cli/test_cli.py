@@ -34,7 +34,7 @@ KINDRED = None  # set by main()
 INPUT_ERROR = 2
 RUNTIME_FAILURE = 1
 
-# Spec §6 (shared/spec/MODEL.md), in the spec's order: name → version-1 default.
+# Spec §6 (docs/spec/MODEL.md), in the spec's order: name → version-1 default.
 PARAMETER_DEFAULTS = {
     "beta_0": 0.004, "beta_help": 0.01, "beta_agency": 0.015, "beta_knowledge": 0.01,
     "beta_strengths": 0.006, "beta_recreation": 0.006, "gamma_self_actualising": 0.5,

@@ -1,7 +1,7 @@
 // The shipped catalogue (models/*.yaml) against the review it encodes: Priebe, Omer, Giacco &
 // Slade (2014), Table 1, Table 2 and the reciprocity and expertise lists, transcribed as data in
 // tests/data/catalogue/review.yaml (a transcription of the reference file
-// shared/reference/resource-oriented-models.md, in its own words). Also the rule that a delivery
+// docs/reference/resource-oriented-models.md, in its own words). Also the rule that a delivery
 // creates or activates only the relationship types its model lists (config/catalogue_check.hpp
 // and load_model_file), with bad fixtures in tests/data/catalogue/bad/.
 #include <gtest/gtest.h>

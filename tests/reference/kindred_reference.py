@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent reference implementation of the Kindred model (spec version 1), deterministic mode only.
 
-Written from shared/spec/MODEL.md and docs/scenario-format.md alone, without looking at the C++
+Written from docs/spec/MODEL.md and docs/scenario-format.md alone, without looking at the C++
 sources, so that the two implementations can check each other.  Deterministic mode means
 
     sigma = 0, p_event = 0, phi = 0 (no new friendships), persist_probability in {0, 1}
