@@ -194,6 +194,8 @@ int main(int argc, char** argv) {
     merge_app->add_option("shards", merge_inputs, "Shard files (kindred sweep --shard I/N)")
         ->required();
     merge_app->add_option("-o,--output", merge_output, "The merged sweep file")->required();
+    bool merge_force = false;
+    merge_app->add_flag("--force", merge_force, "Replace an existing sweep file at the output");
 
     try {
         app.parse(argc, argv);
@@ -285,7 +287,7 @@ int main(int argc, char** argv) {
         } else if (verify_app->parsed()) {
             return verify::verify_command(verify_options, catalogue, std::cout);
         } else if (merge_app->parsed()) {
-            return sweep::merge_command(merge_inputs, merge_output, std::cout);
+            return sweep::merge_command(merge_inputs, merge_output, merge_force, std::cout);
         } else {
             std::cout << format_parameter_table();
         }

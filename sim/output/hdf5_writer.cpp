@@ -708,8 +708,9 @@ void write_complete(const detail::TrialFile& file, bool complete) {
     }
 }
 
-/// Flushes, closes and renames the temporary file to the final path. Caller holds the lock.
-void close_and_rename(detail::TrialFile& file) {
+/// Flushes, closes and renames the temporary file to the final path (or to `elsewhere`).
+/// Caller holds the lock.
+void close_and_rename(detail::TrialFile& file, const std::filesystem::path& elsewhere = {}) {
     const Io& io = file.io;
     io.check_status(H5Fflush(file.file.get(), H5F_SCOPE_GLOBAL), "cannot flush the file");
     const ssize_t open_objects = H5Fget_obj_count(file.file.get(), H5F_OBJ_ALL);
@@ -721,13 +722,14 @@ void close_and_rename(detail::TrialFile& file) {
     }
     io.check_status(file.file.reset(), "cannot close the file");
     file.closed = true;
+    const std::filesystem::path& target = elsewhere.empty() ? file.path : elsewhere;
     std::error_code error;
-    std::filesystem::rename(file.temporary, file.path, error);
+    std::filesystem::rename(file.temporary, target, error);
     if (error) {
         throw RuntimeFailure(
             fmt::format("cannot write results file '{}': cannot rename '{}' "
                         "to it: {}",
-                        file.path.string(), file.temporary.string(), error.message()));
+                        target.string(), file.temporary.string(), error.message()));
     }
     file.finished = true;
 }
@@ -850,7 +852,7 @@ Hdf5TrialWriter::Hdf5TrialWriter(std::filesystem::path path, const Provenance& p
 
 const std::set<int>& Hdf5TrialWriter::recorded_before() const { return file_->recorded_before; }
 
-std::set<int> Hdf5TrialWriter::finish_incomplete() {
+std::set<int> Hdf5TrialWriter::finish_incomplete(const std::filesystem::path& elsewhere) {
     detail::TrialFile& file = *file_;
     const hdf5::Lock lock;
     file.require_open("finish_incomplete()");
@@ -870,7 +872,7 @@ std::set<int> Hdf5TrialWriter::finish_incomplete() {
     }
     file.abandoned.clear();
     write_complete(file, false);
-    close_and_rename(file);
+    close_and_rename(file, elsewhere);
     return file.begun;
 }
 

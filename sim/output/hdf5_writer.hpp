@@ -131,8 +131,9 @@ class Hdf5TrialWriter {
     /// finished, sets `complete` = 0, and renames the file to the final path like finish(),
     /// so that the finished replicates are kept and `kindred run --resume` can add the rest.
     /// Recorders of unfinished replicates must be destroyed first. Returns the replicates the
-    /// file holds.
-    std::set<int> finish_incomplete();
+    /// file holds. With `elsewhere`, the file is renamed to that path instead and the final
+    /// path is left as it was (a run that was to replace a file, stopped before it could).
+    std::set<int> finish_incomplete(const std::filesystem::path& elsewhere = {});
 
     /// Replicates the file held when it was continued (empty for a new file).
     const std::set<int>& recorded_before() const;

@@ -142,6 +142,54 @@ std::string read_file_format(const std::filesystem::path& path, const std::strin
     return reader.string_attribute(file.get(), "format");
 }
 
+void check_replaceable(const std::filesystem::path& path, const std::string& format,
+                       const std::string& option,
+                       const std::vector<std::filesystem::path>& inputs) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(path, ec))) return;
+    const std::string kind = format == "kindred-sweep" ? "sweep" : "trial";
+    const auto refuse = [&](const std::string& found) {
+        throw InputError(fmt::format("{}: expected a {} file that {} may replace, found {}",
+                                     path.string(), kind, option, found));
+    };
+    for (const fs::path& input : inputs) {
+        if (fs::equivalent(path, input, ec)) {
+            refuse(fmt::format("'{}', a file this command reads", input.string()));
+        }
+    }
+    const fs::file_status status = fs::status(path, ec);
+    if (fs::is_directory(status)) refuse("a directory");
+    if (!fs::exists(status)) refuse("a symbolic link to nothing");
+    if (!fs::is_regular_file(status)) {
+        refuse(fs::is_fifo(status)             ? "a FIFO"
+               : fs::is_socket(status)         ? "a socket"
+               : fs::is_character_file(status) ? "a character device"
+               : fs::is_block_file(status)     ? "a block device"
+                                               : "something that is not a regular file");
+    }
+    if (fs::file_size(path, ec) == 0 && !ec) return;
+    const hdf5::QuietErrors quiet;
+    if (H5Fis_hdf5(path.c_str()) <= 0) {
+        hdf5::error_detail();
+        refuse("a file that is not HDF5 (results files are)");
+    }
+    std::string stored;
+    try {
+        stored = read_file_format(path, "a kindred " + kind + " file");
+    } catch (const InputError&) {
+        return;  // HDF5 that cannot be read: a damaged results file
+    }
+    if (stored.empty()) refuse("an HDF5 file that is not a Kindred results file");
+    if (stored != format) {
+        refuse(fmt::format("{} (format '{}')",
+                           stored == "kindred-trial"   ? "a trial file"
+                           : stored == "kindred-sweep" ? "a sweep file"
+                                                       : "another kind of file",
+                           stored));
+    }
+}
+
 TrialHeader read_trial_header(const std::filesystem::path& path) {
     const std::string expected = "a kindred trial file";
     const std::string format = read_file_format(path, expected);

@@ -46,6 +46,17 @@ void check_hdf5_file(const std::filesystem::path& path, const std::string& expec
 /// the file has none. Throws InputError as check_hdf5_file.
 std::string read_file_format(const std::filesystem::path& path, const std::string& expected);
 
+/// Checks that a new results file of `format` ("kindred-trial", "kindred-sweep") may take the
+/// place of whatever is at `path`, which `option` (--force, --overwrite) asked to replace.
+/// Nothing there, an empty file, an HDF5 file of that format, or one HDF5 cannot open (a
+/// damaged results file) may be replaced. Throws InputError naming `path` and `option` for a
+/// directory, a FIFO, socket or device, a file that is not HDF5 (a scenario, a CSV file, text),
+/// an HDF5 file of another format or of none (another program's data), or one of `inputs`
+/// (files the command reads).
+void check_replaceable(const std::filesystem::path& path, const std::string& format,
+                       const std::string& option,
+                       const std::vector<std::filesystem::path>& inputs = {});
+
 /// Reads the header. Throws InputError naming the file when it is not a kindred trial file
 /// (of this format version) or an attribute or dataset cannot be read.
 TrialHeader read_trial_header(const std::filesystem::path& path);

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 
+#include "output/trial_reader.hpp"
 #include "sweep/mpi_runner.hpp"
 #include "sweep/runner.hpp"
 #include "trial/interrupt.hpp"
@@ -120,9 +121,19 @@ int sweep_command(const SweepCommand& command, const ModelCatalogue& models, std
     return 0;
 }
 
-int merge_command(const std::vector<std::string>& inputs, const std::string& output,
+int merge_command(const std::vector<std::string>& inputs, const std::string& output, bool force,
                   std::ostream& out) {
     std::vector<std::filesystem::path> paths(inputs.begin(), inputs.end());
+    std::error_code ec;
+    if (std::filesystem::exists(std::filesystem::symlink_status(output, ec))) {
+        if (!force) {
+            throw InputError(fmt::format(
+                "{}: expected a new file for the merged sweep, found one that exists: --force "
+                "replaces it",
+                output));
+        }
+        check_replaceable(output, "kindred-sweep", "--force", paths);
+    }
     merge_sweep_files(paths, output);
     const std::unique_ptr<SweepFile> merged = SweepFile::open(output, false);
     out << fmt::format("Merged {} files: {} runs of scenario '{}' ({} design)\nResults: {}\n",

@@ -29,8 +29,10 @@ struct SweepCommand {
 /// ranks other than 0 print nothing and return the exit code instead.
 int sweep_command(const SweepCommand& command, const ModelCatalogue& models, std::ostream& out);
 
-/// Runs `kindred merge -o OUTPUT SHARD...`. Throws InputError for inconsistent shards.
-int merge_command(const std::vector<std::string>& inputs, const std::string& output,
+/// Runs `kindred merge -o OUTPUT SHARD... [--force]`. Throws InputError for inconsistent
+/// shards, and for an existing OUTPUT unless `force` (and then unless it may be replaced:
+/// check_replaceable).
+int merge_command(const std::vector<std::string>& inputs, const std::string& output, bool force,
                   std::ostream& out);
 
 }  // namespace kindred::sweep

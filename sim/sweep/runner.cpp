@@ -16,6 +16,8 @@
 #include <mutex>
 #include <thread>
 
+#include "output/trial_reader.hpp"
+
 namespace kindred::sweep {
 
 std::unique_ptr<SweepFile> open_sweep_output(const SweepPlan& plan, const SweepOptions& options) {
@@ -49,6 +51,7 @@ std::unique_ptr<SweepFile> open_sweep_output(const SweepPlan& plan, const SweepO
                         "replaces it",
                         options.output.string(), state));
     }
+    if (exists) check_replaceable(options.output, "kindred-sweep", "--overwrite");
     return SweepFile::create(options.output, planned);
 }
 

@@ -2,6 +2,7 @@
 #include "trial/trial.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -332,6 +333,9 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
                                      result.output.string()));
     }
     std::optional<TrialHeader> stored_header;
+    if (exists && options.force && !options.resume) {
+        check_replaceable(result.output, "kindred-trial", "--force");
+    }
     if (exists && options.resume) {
         stored_header = read_trial_header(result.output);
         check_same_trial(*stored_header, provenance, result.output);
@@ -381,15 +385,32 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
         }
     }
     const auto stop_signal = [&] { return options.stop_signal ? options.stop_signal() : 0; };
+    // --force replaces a file only with a complete one: a run stopped early leaves the file it
+    // was to replace as it was, and keeps its finished replicates beside it.
+    std::filesystem::path kept_at = result.output;
+    if (exists && options.force && !options.resume) {
+        kept_at = result.output.parent_path() /
+                  fmt::format("{}.interrupted-{}{}", result.output.stem().string(),
+                              static_cast<long>(getpid()), result.output.extension().string());
+    }
     const auto stop = [&](int signal) {
-        const std::set<int> kept = writer->finish_incomplete();
+        const std::set<int> kept =
+            writer->finish_incomplete(kept_at == result.output ? std::filesystem::path{} : kept_at);
         std::string command = "kindred run " + scenario.source_path.string();
-        if (!options.output.empty()) command += " -o " + options.output.string();
+        if (!options.output.empty() || kept_at != result.output) {
+            command += " -o " + (kept_at == result.output ? options.output : kept_at).string();
+        }
         throw Interrupted(
             signal,
-            fmt::format("interrupted by {}: {} holds {} of {} (complete = 0); `{} --resume`{} "
+            fmt::format("interrupted by {}: {}{} holds {} of {} (complete = 0); `{} --resume`{} "
                         "runs the other {}",
-                        StopSignals::name(signal), result.output.string(),
+                        StopSignals::name(signal),
+                        kept_at == result.output
+                            ? std::string()
+                            : fmt::format("{} is left as it was (--force replaces it only with "
+                                          "a complete file); ",
+                                          result.output.string()),
+                        kept_at.string(),
                         kept.empty() ? std::string("no replicate")
                                      : "replicates " + describe_replicates(kept),
                         scenario.replicates, command,

@@ -585,11 +585,18 @@ def test_existing_output_is_replaced_atomically():
     with tempfile.TemporaryDirectory() as tmp:
         scenario = write_small_default(tmp, weeks=6, patients=60)
         output = Path(tmp) / "trial.h5"
+        # A file that is not HDF5 is not a results file: --force leaves it alone.
         output.write_text("not an HDF5 file\n")
-        junk_inode = output.stat().st_ino
+        refused = kindred("run", scenario, "-o", output, "--force", "-q", cwd=tmp)
+        check_rc(refused, 2)
+        check("found a file that is not HDF5" in refused.stderr, "message", refused)
+        check(output.read_text() == "not an HDF5 file\n", "--force changed a text file")
+        # An empty file (a results file never written) is replaced, by rename.
+        output.write_text("")
+        empty_inode = output.stat().st_ino
         run_ok(tmp, scenario, "-o", output, "--force")  # without --force: refused (bad_input)
         check(h5py.is_hdf5(output), "the output is not HDF5 after the run")
-        check(output.stat().st_ino != junk_inode, "the old file was overwritten in place")
+        check(output.stat().st_ino != empty_inode, "the old file was overwritten in place")
         check_no_tmp(tmp)
 
         keep = Path(tmp) / "previous.h5"

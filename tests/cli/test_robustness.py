@@ -180,6 +180,36 @@ def test_sigterm_trial_exits_143_with_a_valid_file():
               f"--resume with other settings was not refused: {other.stderr}")
 
 
+def test_interrupted_force_run_leaves_the_old_file_and_keeps_its_replicates():
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "t.yaml").write_text(TRIAL)
+        whole = ok("run", "t.yaml", "-o", "out.h5", "-q", cwd=tmp)
+        before = Path(tmp, "out.h5").read_bytes()
+        rc = None
+        for fraction in (0.5, 0.3, 0.7, 0.15, 0.05):
+            process = start("run", "t.yaml", "-o", "out.h5", "-q", "--force", cwd=tmp)
+            time.sleep(fraction * whole.seconds)
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=600)
+            rc = process.returncode
+            if rc == 143:
+                break
+            check(rc == 0, f"exit {rc} after SIGTERM: {err}")
+            Path(tmp, "out.h5").write_bytes(before)  # finished before the signal: try earlier
+        check(rc == 143, "the forced run always finished before SIGTERM arrived")
+        check(Path(tmp, "out.h5").read_bytes() == before,
+              "an interrupted --force run changed the file it was to replace")
+        kept = sorted(Path(tmp).glob("out.interrupted-*.h5"))
+        check(len(kept) == 1, f"files: {sorted(os.listdir(tmp))}")
+        check(err.count("\n") == 1 and "out.h5 is left as it was" in err and
+              f"-o {kept[0].name} --resume" in err, f"message: {err!r}")
+        check(not list(Path(tmp).glob("*.tmp-*")), "a temporary file was left behind")
+        with h5py.File(kept[0], "r") as f:
+            check(int(f.attrs["complete"]) == 0, "the kept file says complete")
+        ok("run", "t.yaml", "-o", kept[0].name, "-q", "--resume", cwd=tmp)
+        harness.check_same_hdf5(Path(tmp, "out.h5"), kept[0], "resumed vs whole")
+
+
 # ---- sweep: signals, kill -9 and resume -----------------------------------------------------
 
 
