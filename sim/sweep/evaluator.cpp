@@ -195,6 +195,7 @@ std::vector<double> evaluate_run(const ScenarioSpec& scenario, std::uint64_t str
         }
         if (week == scenario.weeks) break;
         sim.finish_week();
+        check_finite_state(scenario, sim.world(), week + 1);
     }
     return out;
 }

@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "network/graph_models.hpp"
 #include "network/population.hpp"
 #include "output/hdf5_writer.hpp"
 #include "output/trial_reader.hpp"
@@ -66,8 +67,38 @@ World build_world(const ScenarioSpec& scenario, int replicate) {
     return world;
 }
 
+void check_finite_state(const ScenarioSpec& scenario, const World& world, int week) {
+    const std::vector<double>& distress = world.state.distress;
+    bool any_nan = false;
+    for (const double d : distress) any_nan |= std::isnan(d);
+    if (!any_nan) return;
+    const auto agent =
+        std::find_if(distress.begin(), distress.end(), [](double d) { return std::isnan(d); }) -
+        distress.begin();
+    std::string changed;
+    const Parameters defaults;
+    for (const ParameterInfo& info : parameter_table()) {
+        const double value = info.get(scenario.params);
+        if (value != info.get(defaults)) {
+            changed += fmt::format("{}{} = {}", changed.empty() ? "" : ", ", info.name, value);
+        }
+    }
+    throw InputError(fmt::format(
+        "{}: expected parameter values that keep the model's state finite, found distress NaN "
+        "(agent {}) after week {}: a product of the parameters overflowed ({})",
+        scenario.source_path.string(), agent, week,
+        changed.empty() ? "all parameters at their defaults"
+                        : "set away from their defaults: " + changed));
+}
+
 void check_population(const ScenarioSpec& scenario) {
     if (scenario.population.kind == PopulationSpec::Kind::csv) build_world(scenario, 0);
+    const CommunityParams& community = scenario.population.community;
+    if (scenario.population.kind == PopulationSpec::Kind::community &&
+        community.model == NetworkModel::configuration &&
+        community.degree_distribution == DegreeDistribution::file) {
+        read_degree_file(community.degrees_file, static_cast<std::size_t>(community.agents));
+    }
 }
 
 std::filesystem::path output_path(const ScenarioSpec& scenario,
@@ -463,6 +494,7 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
                 // Stop between weeks: the replicate is dropped, the finished ones are kept.
                 if ((interrupted_by = stop_signal()) != 0) break;
                 sim.finish_week();
+                check_finite_state(scenario, sim.world(), week + 1);
             }
             if (interrupted_by == 0) {
                 if (without) recorder.write_counterfactual(table);

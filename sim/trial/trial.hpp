@@ -100,8 +100,14 @@ std::string model_digest(const std::string& source);
 /// The world of replicate `replicate`: generated (and randomised to arms) or read from CSV.
 World build_world(const ScenarioSpec& scenario, int replicate);
 
-/// Reads a CSV population (checking every row and the arm column) so that `validate` finds
-/// what `run` would; generated populations need no check. Throws InputError.
+/// Throws InputError naming the scenario when an agent's distress is NaN after `week`: a
+/// parameter so large (in its valid range, as 1e308) that a product overflowed. Lists the
+/// parameters set away from their defaults. One pass over the agents.
+void check_finite_state(const ScenarioSpec& scenario, const World& world, int week);
+
+/// Reads a CSV population (checking every row and the arm column), or a configuration model's
+/// degree file, so that `validate` finds what `run` would; other generated populations need no
+/// check. Throws InputError.
 void check_population(const ScenarioSpec& scenario);
 
 /// Runs every replicate, writes the HDF5 file (atomically) and returns the summary.

@@ -161,6 +161,19 @@ def test_input_errors_are_one_line_and_leave_no_file(tmp):
     check_rc(kindred("sweep", SMALL, "-o", "x.h5", "-q", "--overwrite", cwd=tmp), 0)
 
 
+def test_a_point_whose_state_overflows_stops_the_sweep_with_one_line(tmp):
+    # alpha_help_given is valid up to infinity, but 1e308 overflows in the first weeks: the
+    # sweep stops with one line naming the value instead of storing NaN outcomes.
+    result = kindred("sweep", SMALL, "-o", "x.h5", "-q", "--threads", "1",
+                     "--set", "alpha_help_given=1e308", cwd=tmp)
+    check_rc(result, 2)
+    line = one_error_line(result)
+    check("expected parameter values that keep the model's state finite" in line and
+          "alpha_help_given = 1e+308" in line, "message", result)
+    with h5py.File(tmp / "x.h5", "r") as f:
+        check(int(f.attrs["complete"]) == 0, "a stopped sweep says complete")
+
+
 def test_mpi_equals_serial(tmp):
     if MPI_STATE != "ON":
         raise Skip("kindred was built without MPI (KINDRED_WITH_MPI=OFF): "
