@@ -72,6 +72,14 @@ std::optional<std::string> unknown_subcommand(CLI::App& app) {
                        names, rest.front());
 }
 
+/// Refuses an empty value ("-o ''"), which would otherwise mean the option's default.
+const CLI::Validator kNonEmpty(
+    [](const std::string& value) {
+        return value.empty() ? std::string("expected a non-empty value, found an empty string")
+                             : std::string();
+    },
+    "", "NONEMPTY");
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,7 +101,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> overrides;
     CLI::App* run = app.add_subcommand("run", "Run a trial scenario and print its summary");
     run->add_option("scenario", scenario_path, "Scenario file (YAML)")->required();
-    run->add_option("-o,--output", output, "HDF5 result file (default: the scenario's)");
+    run->add_option("-o,--output", output, "HDF5 result file (default: the scenario's)")
+        ->check(kNonEmpty);
     run->add_option("--threads", threads, "Worker threads (default: all cores)")
         ->check(CLI::Range(1, 4096));
     run->add_option("--set", overrides,
@@ -111,7 +120,8 @@ int main(int argc, char** argv) {
     std::string max_memory;
     run->add_option("--max-memory", max_memory,
                     "Memory the run may use (e.g. 16G, or unlimited; default: what is "
-                    "available): larger scenarios are refused before they start");
+                    "available): larger scenarios are refused before they start")
+        ->check(kNonEmpty);
     int narrate = 0;
     run->add_option("--narrate", narrate,
                     "After the run, tell what happened to N sampled patients of replicate 0")
@@ -121,7 +131,7 @@ int main(int argc, char** argv) {
     CLI::App* validate = app.add_subcommand("validate", "Check a scenario and describe it");
     validate->add_option("scenario", scenario_path, "Scenario file (YAML)")->required();
     validate->add_option("--set", overrides, "As for run");
-    validate->add_option("--max-memory", max_memory, "As for run");
+    validate->add_option("--max-memory", max_memory, "As for run")->check(kNonEmpty);
 
     CLI::App* models = app.add_subcommand("models", "The catalogue of therapeutic models");
     models->require_subcommand(1);
@@ -143,8 +153,10 @@ int main(int argc, char** argv) {
         app.add_subcommand("sweep", "Run the parameter sweep of a scenario's sweep section");
     sweep_app->add_option("scenario", sweep_options.scenario, "Scenario file with a sweep section")
         ->required();
-    sweep_app->add_option("-o,--output", sweep_options.output,
-                          "HDF5 sweep file (default: results/<name>.sweep.h5)");
+    sweep_app
+        ->add_option("-o,--output", sweep_options.output,
+                     "HDF5 sweep file (default: results/<name>.sweep.h5)")
+        ->check(kNonEmpty);
     CLI::Option* resume = sweep_app->add_flag("--resume", sweep_options.resume,
                                               "Continue the sweep file: run only missing runs");
     sweep_app->add_flag("--overwrite", sweep_options.overwrite, "Replace an existing sweep file")
@@ -157,8 +169,10 @@ int main(int argc, char** argv) {
     sweep_app->add_option("--set", sweep_options.overrides, "As for run; applies to every run");
     sweep_app->add_flag("-q,--quiet", sweep_options.quiet, "No progress line");
     sweep_app->add_flag("--no-mpi", sweep_options.no_mpi, "Run as one process even under mpirun");
-    sweep_app->add_option("--max-memory", sweep_options.max_memory,
-                          "Memory the runs running at once may use (as for run)");
+    sweep_app
+        ->add_option("--max-memory", sweep_options.max_memory,
+                     "Memory the runs running at once may use (as for run)")
+        ->check(kNonEmpty);
 
     serve::ServerOptions serve_options;
     serve_options.web_dir = KINDRED_WEB_DIR;
@@ -193,7 +207,9 @@ int main(int argc, char** argv) {
     CLI::App* merge_app = app.add_subcommand("merge", "Join the shard files of a sweep");
     merge_app->add_option("shards", merge_inputs, "Shard files (kindred sweep --shard I/N)")
         ->required();
-    merge_app->add_option("-o,--output", merge_output, "The merged sweep file")->required();
+    merge_app->add_option("-o,--output", merge_output, "The merged sweep file")
+        ->required()
+        ->check(kNonEmpty);
     bool merge_force = false;
     merge_app->add_flag("--force", merge_force, "Replace an existing sweep file at the output");
 

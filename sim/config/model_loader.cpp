@@ -295,7 +295,18 @@ ModelCatalogue catalogue_from_environment(std::vector<std::filesystem::path> giv
         std::string_view rest(env);
         while (!rest.empty()) {
             const auto colon = rest.find(':');
-            if (colon != 0) dirs.emplace_back(std::string(rest.substr(0, colon)));
+            if (colon != 0) {
+                const std::filesystem::path dir(std::string(rest.substr(0, colon)));
+                std::error_code ec;
+                if (!std::filesystem::is_directory(dir, ec)) {
+                    // As --models-dir: a mistyped directory is said, not skipped in silence.
+                    throw InputError(fmt::format(
+                        "KINDRED_MODELS_PATH: expected directories separated by ':', found '{}', "
+                        "which is not a directory",
+                        dir.string()));
+                }
+                dirs.push_back(dir);
+            }
             if (colon == std::string_view::npos) break;
             rest.remove_prefix(colon + 1);
         }

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <sstream>
@@ -426,7 +427,16 @@ std::optional<double> parse_number_text(std::string_view text) {
     }
     double value = 0.0;
     const auto [end, error] = std::from_chars(body.data(), body.data() + body.size(), value);
-    if (error != std::errc() || end != body.data() + body.size()) return std::nullopt;
+    if (end != body.data() + body.size()) return std::nullopt;
+    if (error == std::errc::result_out_of_range) {
+        // Too small for a double (1e-400) is zero, or the nearest subnormal, as strtod rounds
+        // it; too large (1e400) is not a number this program can use.
+        const std::string copy(body);
+        value = std::strtod(copy.c_str(), nullptr);
+        if (!std::isfinite(value)) return std::nullopt;
+    } else if (error != std::errc()) {
+        return std::nullopt;
+    }
     return negative ? -value : value;
 }
 
@@ -459,6 +469,9 @@ std::string number_range_text(double lo, double hi, bool lo_open) {
 }
 
 std::string integer_range_text(std::int64_t lo, std::int64_t hi) {
+    if (lo <= std::numeric_limits<int>::min() && hi >= std::numeric_limits<int>::max()) {
+        return "an integer";
+    }
     if (hi >= std::numeric_limits<int>::max()) return fmt::format("an integer >= {}", lo);
     return fmt::format("an integer in [{}, {}]", lo, hi);
 }

@@ -37,7 +37,7 @@ const std::array kTable = {
     KINDRED_PARAM(theta_strain, "θ_X", "stress per unit of strain from hostile ties", 0.0, kInf),
     KINDRED_PARAM(theta_loneliness, "θ_L", "stress from loneliness at zero help", 0.0, kInf),
     KINDRED_PARAM(h_0, "h_0", "help scale of the loneliness term (> 0)",
-                  std::numeric_limits<double>::min(), kInf),
+                  std::numeric_limits<double>::denorm_min(), kInf),
     KINDRED_PARAM(p_event, "p_event", "weekly probability of a life event", 0.0, 1.0),
     KINDRED_PARAM(event_size, "event_size", "stress added by a life event", 0.0, kInf),
     KINDRED_PARAM(sigma, "σ", "standard deviation of weekly distress noise", 0.0, kInf),
@@ -85,6 +85,15 @@ const ParameterInfo* find_parameter(std::string_view name) {
     return nullptr;
 }
 
+std::string parameter_range_text(const ParameterInfo& info) {
+    // A minimum below 1e-300 is the smallest positive double: any positive value.
+    const std::string lower =
+        info.min > 0.0 && info.min < 1e-300 ? std::string("(0") : fmt::format("[{}", info.min);
+    const std::string upper =
+        std::isinf(info.max) ? std::string("inf)") : fmt::format("{}]", info.max);
+    return lower + ", " + upper;
+}
+
 void set_parameter(Parameters& params, std::string_view name, double value,
                    std::string_view where) {
     const ParameterInfo* info = find_parameter(name);
@@ -95,10 +104,9 @@ void set_parameter(Parameters& params, std::string_view name, double value,
     }
     if (!std::isfinite(value) || value < info->min || value > info->max ||
         (info->integer && value != std::floor(value))) {
-        const std::string upper = std::isinf(info->max) ? "inf" : fmt::format("{}", info->max);
-        throw InputError(fmt::format("{}: parameter '{}' expected {} in [{}, {}], found {}", where,
-                                     name, info->integer ? "an integer" : "a number", info->min,
-                                     upper, value));
+        throw InputError(fmt::format("{}: parameter '{}' expected {} in {}, found {}", where, name,
+                                     info->integer ? "an integer" : "a number",
+                                     parameter_range_text(*info), value));
     }
     info->set(params, value);
 }

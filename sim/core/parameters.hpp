@@ -70,6 +70,10 @@ struct ParameterInfo {
 /// Every parameter of spec §6, in the spec's order.
 std::span<const ParameterInfo> parameter_table();
 
+/// The values `info` accepts, as "[0, inf)", "(0, inf)" or "[1, 520]" (finite values only:
+/// an infinite upper bound means no bound).
+std::string parameter_range_text(const ParameterInfo& info);
+
 /// The entry named `name`, or nullptr.
 const ParameterInfo* find_parameter(std::string_view name);
 

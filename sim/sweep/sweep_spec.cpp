@@ -226,8 +226,13 @@ void read_distribution_variable(VariableSpec& variable, const Field& field) {
                               ? normal_cdf((variable.max - variable.mean) / variable.sd)
                               : 1.0;
         if (!(hi - lo > 1e-12)) {
+            const std::string below =
+                variable.truncated_below ? fmt::format("[{}", variable.min) : std::string("(-inf");
+            const std::string above =
+                variable.truncated_above ? fmt::format("{}]", variable.max) : std::string("inf)");
             field.fail("truncation bounds that keep some of the normal distribution",
-                       fmt::format("[{}, {}] beyond 7 sd of the mean", variable.min, variable.max));
+                       fmt::format("{}, {}, which holds under 1e-12 of N(mean {}, sd {})", below,
+                                   above, variable.mean, variable.sd));
         }
     } else if (name == "triangular") {
         variable.distribution = Distribution::triangular;

@@ -230,13 +230,8 @@ std::string format_parameter_table() {
     std::string out = fmt::format("{:<24} {:<15} {:>9}  {:<16} {}\n", "name", "symbol", "default",
                                   "range", "meaning");
     for (const ParameterInfo& p : parameter_table()) {
-        const bool open_at_zero = p.min > 0.0 && p.min < 1e-300;  // h_0: any positive value
-        const std::string upper =
-            std::isinf(p.max) ? std::string("inf") : fmt::format("{:g}", p.max);
-        const std::string range =
-            open_at_zero ? fmt::format("(0, {}]", upper) : fmt::format("[{:g}, {}]", p.min, upper);
         out += fmt::format("{:<24} {:<15} {:>9g}  {:<16} {}\n", p.name, p.symbol, p.get(defaults),
-                           range, p.meaning);
+                           parameter_range_text(p), p.meaning);
     }
     return out;
 }

@@ -353,6 +353,20 @@ def test_models_list():
         check_rc(result, 0)
         check(re.search(r"^cli_test_model\s", result.stdout, re.M), "--models-dir ignored", result)
 
+        # $KINDRED_MODELS_PATH likewise; an entry that is not a directory is said, not skipped.
+        def with_path(value):
+            return harness.run(KINDRED, "models", "list", cwd=tmp, timeout=120,
+                               env=harness.environment({"KINDRED_MODELS_PATH": value}))
+        result = with_path(f":{extra}:")
+        check_rc(result, 0)
+        check(re.search(r"^cli_test_model\s", result.stdout, re.M), "$KINDRED_MODELS_PATH ignored",
+              result)
+        missing = Path(tmp) / "no_such_dir"
+        result = with_path(f"{extra}:{missing}")
+        check_rc(result, INPUT_ERROR)
+        check(f"KINDRED_MODELS_PATH: expected directories separated by ':', found '{missing}', "
+              "which is not a directory" in one_error_line(result), "message", result)
+
 
 def test_models_show_befriending():
     with tempfile.TemporaryDirectory() as tmp:

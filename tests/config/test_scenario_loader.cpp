@@ -3,13 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "config/scenario.hpp"
+#include "config/yaml_util.hpp"
 #include "config_fixtures.hpp"
 
 namespace kindred {
@@ -309,6 +314,27 @@ TEST(ScenarioLoader, CommandLineOverrides) {
     EXPECT_DOUBLE_EQ(spec.params.phi, 0.01);
 }
 
+TEST(ScenarioLoader, NumbersBelowTheSmallestDoubleAreZeroAndAboveTheLargestAreRefused) {
+    // from_chars reports both as out of range; only overflow is not a number.
+    const auto bits = [](std::optional<double> value) {
+        EXPECT_TRUE(value.has_value());
+        return std::bit_cast<std::uint64_t>(value.value_or(1.0));
+    };
+    EXPECT_EQ(bits(detail::parse_number_text("1e-400")), std::bit_cast<std::uint64_t>(0.0));
+    EXPECT_EQ(bits(detail::parse_number_text("-1e-400")), std::bit_cast<std::uint64_t>(-0.0));
+    EXPECT_EQ(bits(detail::parse_number_text("4.9406564584124654e-324")),
+              std::bit_cast<std::uint64_t>(std::numeric_limits<double>::denorm_min()));
+    EXPECT_EQ(bits(detail::parse_number_text("1e-310")), std::bit_cast<std::uint64_t>(1e-310));
+    EXPECT_FALSE(detail::parse_number_text("1e400").has_value());
+    EXPECT_FALSE(detail::parse_number_text("-1e400").has_value());
+    // In a scenario: q_new may be −1e-400 (−0), and h_0 any positive value, subnormal too.
+    const ScenarioSpec spec = load(std::string(kOneArm), {"q_new=-1e-400", "h_0=1e-310"});
+    EXPECT_EQ(spec.params.q_new, 0.0);
+    EXPECT_EQ(spec.params.h_0, 1e-310);
+    EXPECT_EQ(error_or_none([&] { load(std::string(kOneArm), {"h_0=0"}); }),
+              "--set h_0=0: parameter 'h_0' expected a number in (0, inf), found 0");
+}
+
 TEST(ScenarioLoader, WeeksOverrideRevalidatesTieSnapshots) {
     const std::string text = read_file(kDefaultScenario);
     const std::string message = input_error(
@@ -581,7 +607,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadOverride{"Infinity", "beta_help=inf",
                     "--set beta_help=inf: expected a finite number, found 'inf'"},
         BadOverride{"OutOfRange", "beta_help=-1",
-                    "--set beta_help=-1: parameter 'beta_help' expected a number in [0, inf], "
+                    "--set beta_help=-1: parameter 'beta_help' expected a number in [0, inf), "
                     "found -1"},
         BadOverride{"IntegerParameter", "rec_weeks=2.5",
                     "--set rec_weeks=2.5: parameter 'rec_weeks' expected an integer in [1, "
