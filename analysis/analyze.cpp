@@ -2,13 +2,20 @@
 #include "analysis/analyze.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <stdexcept>
 
 #include "analysis/hdf5_io.hpp"
 #include "core/types.hpp"
+#include "output/trial_reader.hpp"
 #include "trial/trial.hpp"
 
 namespace kindred::analysis {
@@ -23,7 +30,9 @@ const Table* AnalysisResult::find(const std::string& name) const {
 AnalysisResult analyze_file(const std::filesystem::path& path, const AnalyzeOptions& options,
                             const ModelCatalogue* catalogue) {
     if (options.bootstrap < 0) throw InputError("--bootstrap: expected a number ≥ 0");
-    const std::string format = hdf5::file_format(path);
+    // As `kindred verify` reads it: a missing, non-HDF5 or damaged file, or a `format` that is
+    // not a string, is an InputError naming the file.
+    const std::string format = read_file_format(path, "a Kindred trial or sweep file");
     if (format == "kindred-trial") {
         const TrialFile file(path);
         return analyze_trial(file, options, catalogue);
@@ -32,6 +41,169 @@ AnalysisResult analyze_file(const std::filesystem::path& path, const AnalyzeOpti
     throw InputError(fmt::format(
         "{}: expected a Kindred trial or sweep file, found {}", path.string(),
         format.empty() ? "an HDF5 file without a 'format' attribute" : "format '" + format + "'"));
+}
+
+namespace {
+
+/// The tables of analyze_trial() and analyze_sweep() (file stems of their CSV files).
+constexpr const char* kTableNames[] = {"distress",      "effects",   "recovery",  "kaplan_meier",
+                                       "recovery_time", "mediation", "knockouts", "decomposition",
+                                       "prcc",          "sobol"};
+/// The folder of the report's pictures and what analysis/plots/make_plots.py writes into it.
+constexpr const char* kFigures = "figures";
+constexpr const char* kFigureNames[] = {
+    "figures.tsv",       "trajectories.png", "forest.png",           "recovery.png",
+    "decomposition.png", "network.png",      "sensitivity_prcc.png", "sensitivity_sobol.png"};
+
+namespace fs = std::filesystem;
+
+/// A new, empty folder beside `directory` (".NAME.WHAT-XXXXXX"), with the permissions a new
+/// folder gets (mkdtemp's are 0700).
+fs::path temporary_sibling(const fs::path& directory, const char* what) {
+    const fs::path parent =
+        directory.parent_path().empty() ? fs::path(".") : directory.parent_path();
+    std::string pattern =
+        (parent / fmt::format(".{}.{}-XXXXXX", directory.filename().string(), what)).string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+        throw RuntimeFailure(fmt::format("cannot create a temporary folder beside {}: {}",
+                                         directory.string(), std::strerror(errno)));
+    }
+    const mode_t mask = umask(0);
+    umask(mask);
+    std::error_code ignored;
+    fs::permissions(pattern, static_cast<fs::perms>(0777 & ~mask), ignored);
+    return pattern;
+}
+
+/// Creates the missing ancestors of `directory` (not itself); returns those it created, the
+/// deepest first, so that a failure can remove them again.
+std::vector<fs::path> create_parents(const fs::path& directory) {
+    std::vector<fs::path> missing;
+    std::error_code error;
+    for (fs::path p = directory.parent_path(); !p.empty() && !fs::exists(p, error);
+         p = p.parent_path()) {
+        missing.push_back(p);
+        if (p == p.parent_path()) break;
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        if (!fs::create_directory(*it, error) && error) {
+            for (const fs::path& created : missing) fs::remove(created, error);
+            throw RuntimeFailure(
+                fmt::format("cannot create directory {}: {}", it->string(), error.message()));
+        }
+    }
+    return missing;
+}
+
+/// The regular files under `folder`, relative to it, in a fixed order.
+std::vector<fs::path> files_under(const fs::path& folder) {
+    std::vector<fs::path> files;
+    for (const fs::directory_entry& entry : fs::recursive_directory_iterator(folder)) {
+        if (!entry.is_directory()) files.push_back(fs::relative(entry.path(), folder));
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+/// Moves the files written into `staging` into the existing `directory`: the earlier outputs
+/// (analysis_output_names()) are first set aside in a second temporary folder, then the new
+/// files renamed in; any failure moves everything back. Renames within one file system do not
+/// need space, so a full disk cannot stop this half way.
+void move_into(const fs::path& staging, const fs::path& directory) {
+    struct Move {
+        fs::path from, to;
+    };
+    std::vector<Move> moves;
+    std::vector<fs::path> created;
+    const fs::path aside = temporary_sibling(directory, "old");
+    const auto rename_recorded = [&](const fs::path& from, const fs::path& to) {
+        const fs::path parent = to.parent_path();
+        std::error_code error;
+        if (!fs::is_directory(parent, error)) {
+            if (!fs::create_directory(parent, error) && error) {
+                throw RuntimeFailure(fmt::format("cannot create directory {}: {}", parent.string(),
+                                                 error.message()));
+            }
+            created.push_back(parent);
+        }
+        fs::rename(from, to, error);
+        if (error) {
+            throw RuntimeFailure(fmt::format("cannot move {} to {}: {}", from.string(), to.string(),
+                                             error.message()));
+        }
+        moves.push_back({from, to});
+    };
+    try {
+        for (const fs::path& name : analysis_output_names()) {
+            std::error_code error;
+            const fs::file_status status = fs::symlink_status(directory / name, error);
+            // A folder of that name is not ours: the new file's rename onto it fails below.
+            if (fs::exists(status) && !fs::is_directory(status)) {
+                rename_recorded(directory / name, aside / name);
+            }
+        }
+        for (const fs::path& name : files_under(staging)) {
+            rename_recorded(staging / name, directory / name);
+        }
+    } catch (...) {
+        std::error_code ignored;
+        for (auto it = moves.rbegin(); it != moves.rend(); ++it)
+            fs::rename(it->to, it->from, ignored);
+        for (auto it = created.rbegin(); it != created.rend(); ++it) fs::remove(*it, ignored);
+        fs::remove_all(aside, ignored);
+        throw;
+    }
+    std::error_code ignored;
+    fs::remove_all(aside, ignored);
+    // A figures folder that only held earlier pictures goes with them (remove() keeps a
+    // folder that is not empty).
+    fs::remove(directory / kFigures, ignored);
+}
+
+}  // namespace
+
+std::vector<std::filesystem::path> analysis_output_names() {
+    std::vector<std::filesystem::path> names = {"notes.txt", "analysis.h5", "index.html"};
+    for (const char* table : kTableNames) names.emplace_back(std::string(table) + ".csv");
+    for (const char* figure : kFigureNames) names.push_back(fs::path(kFigures) / figure);
+    return names;
+}
+
+void write_outputs(const std::filesystem::path& output,
+                   const std::function<void(const std::filesystem::path&)>& write) {
+    // "out/", "." and "a/../b" name a folder whose siblings are those of its last component.
+    fs::path directory = fs::absolute(output).lexically_normal();
+    if (!directory.has_filename()) directory = directory.parent_path();
+    const std::vector<fs::path> parents = create_parents(directory);
+    std::error_code ignored;
+    const auto remove_parents = [&] {
+        for (const fs::path& parent : parents) fs::remove(parent, ignored);
+    };
+    fs::path staging;
+    try {
+        staging = temporary_sibling(directory, "new");
+    } catch (...) {
+        remove_parents();
+        throw;
+    }
+    try {
+        write(staging);
+        std::error_code error;
+        if (!fs::exists(directory, error)) {
+            fs::rename(staging, directory, error);
+            if (error) {
+                throw RuntimeFailure(fmt::format("cannot move {} to {}: {}", staging.string(),
+                                                 directory.string(), error.message()));
+            }
+        } else {
+            move_into(staging, directory);
+        }
+    } catch (...) {
+        fs::remove_all(staging, ignored);
+        remove_parents();
+        throw;
+    }
+    fs::remove_all(staging, ignored);
 }
 
 std::filesystem::path default_analysis_directory(const std::filesystem::path& file) {
@@ -48,10 +220,19 @@ void write_analysis(const AnalysisResult& result, const std::filesystem::path& d
         throw RuntimeFailure(
             fmt::format("cannot create directory {}: {}", directory.string(), error.message()));
     }
-    for (const Table& table : result.tables) table.write_csv(directory / (table.name() + ".csv"));
+    const std::vector<std::filesystem::path> known = analysis_output_names();
+    for (const Table& table : result.tables) {
+        const std::filesystem::path name = table.name() + ".csv";
+        if (std::find(known.begin(), known.end(), name) == known.end()) {
+            // An output write_outputs() would not know to remove later.
+            throw std::logic_error("table " + table.name() + " is missing from kTableNames");
+        }
+        table.write_csv(directory / name);
+    }
     {
         std::ofstream notes(directory / "notes.txt");
         for (const std::string& note : result.notes) notes << note << '\n';
+        notes.close();
         if (!notes) throw RuntimeFailure("cannot write " + (directory / "notes.txt").string());
     }
     std::vector<std::pair<std::string, std::string>> attributes = result.attributes;

@@ -66,7 +66,7 @@ struct AnalysisResult {
 
 /// Analyses a trial file (see docs/analysis.md). `catalogue` is needed for the knock-out
 /// re-runs (the stored scenario names its models); nullptr skips them with a note. Throws
-/// InputError for bad options (a week outside 0 … T), RuntimeFailure on read errors.
+/// InputError for bad options (a week outside 0 … T) and for a damaged file.
 AnalysisResult analyze_trial(const TrialFile& file, const AnalyzeOptions& options,
                              const ModelCatalogue* catalogue);
 
@@ -80,8 +80,23 @@ AnalysisResult analyze_file(const std::filesystem::path& path, const AnalyzeOpti
                             const ModelCatalogue* catalogue);
 
 /// Writes every table as DIR/<name>.csv, the notes as DIR/notes.txt and all tables as
-/// DIR/analysis.h5 (group /analysis; layout in docs/analysis.md). Creates DIR.
+/// DIR/analysis.h5 (group /analysis; layout in docs/analysis.md). Creates DIR. Writes into DIR
+/// as it goes: use write_outputs() to replace an earlier analysis as a whole.
 void write_analysis(const AnalysisResult& result, const std::filesystem::path& directory);
+
+/// Every file that `analyze` or `report` can write, relative to the output directory: the
+/// tables' CSV files, notes.txt, analysis.h5, index.html and figures/<picture>.
+std::vector<std::filesystem::path> analysis_output_names();
+
+/// Replaces the outputs in `directory` as a whole: `write` writes them into a new temporary
+/// folder beside `directory`, and only when it returns are they moved into `directory`
+/// (created when missing), where they replace the files of the same names; the files of
+/// analysis_output_names() that this run did not write are removed, any other file is left
+/// alone. When `write` or a move fails, `directory` is left as it was, the temporary folders
+/// are removed and the exception is rethrown; failing to create or fill the temporary folder
+/// is a RuntimeFailure naming it.
+void write_outputs(const std::filesystem::path& directory,
+                   const std::function<void(const std::filesystem::path&)>& write);
 
 /// The default output directory: "<file without .h5>-analysis" next to the file.
 std::filesystem::path default_analysis_directory(const std::filesystem::path& file);

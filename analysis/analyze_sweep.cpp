@@ -30,6 +30,69 @@ std::uint64_t mix(std::uint64_t seed, std::uint64_t salt) {
     return z ^ (z >> 31);
 }
 
+/// "a, b, c and 4 more".
+std::string list_some(const std::vector<std::string>& items, std::size_t shown = 4) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size() && i < shown; ++i) {
+        if (i > 0) out += i + 1 == items.size() ? " and " : ", ";
+        out += items[i];
+    }
+    if (items.size() > shown) out += fmt::format(" and {} more", items.size() - shown);
+    return out;
+}
+
+/// The notes explaining PRCC rows that are exactly ±1 or NaN, for each variable and reason:
+/// `where` lists the outcomes ("distress [control] at week 10").
+std::vector<std::string> prcc_notes(
+    const std::map<std::pair<PartialStatus, std::string>, std::vector<std::string>>& where,
+    std::size_t inputs) {
+    std::vector<std::string> notes;
+    for (const auto& [key, outcomes] : where) {
+        const auto& [status, variable] = key;
+        const std::string at = list_some(outcomes);
+        switch (status) {
+            case PartialStatus::exact:
+                notes.push_back(fmt::format(
+                    "The PRCC of {} is exactly ±1 for {}: the outcome's ranks are a linear "
+                    "function of the parameters' ranks{}. Its p_value is 0 (t is infinite) and "
+                    "its interval is that of the resamples{}. With few points this can happen by "
+                    "chance (one parameter, n points without ties and no effect: probability "
+                    "2/n!).",
+                    variable, at,
+                    inputs == 1 ? " (the outcome is strictly monotone in the parameter)" : "",
+                    inputs == 1 ? " ([±1, ±1]: every resample is monotone too)" : ""));
+                break;
+            case PartialStatus::too_few_rows:
+                notes.push_back(fmt::format(
+                    "PRCC needs at least {} design points with a finite outcome (parameters + 3); "
+                    "{} has fewer: no PRCC of {} (NaN).",
+                    inputs + 3, at, variable));
+                break;
+            case PartialStatus::constant_input:
+                notes.push_back(fmt::format(
+                    "{} takes one value at the design points used for {}: no PRCC (NaN).", variable,
+                    at));
+                break;
+            case PartialStatus::input_collinear:
+                notes.push_back(fmt::format(
+                    "The ranks of {} are a linear function of the other parameters' ranks at the "
+                    "design points used for {}: its PRCC is undefined (NaN).",
+                    variable, at));
+                break;
+            case PartialStatus::output_explained:
+                notes.push_back(fmt::format(
+                    "The ranks of {} are a linear function of the parameters' ranks other than "
+                    "{}: nothing is left for {} to explain, its PRCC is undefined (NaN).",
+                    at, variable, variable));
+                break;
+            case PartialStatus::defined:
+            case PartialStatus::constant_output:  // noted with the outcome
+                break;
+        }
+    }
+    return notes;
+}
+
 }  // namespace
 
 AnalysisResult analyze_sweep(const std::filesystem::path& path, const AnalyzeOptions& options) {
@@ -98,8 +161,46 @@ AnalysisResult analyze_sweep(const std::filesystem::path& path, const AnalyzeOpt
             header.design));
     }
     if (header.replicates > 1) {
-        result.notes.push_back(fmt::format(
-            "Each design point's outcome is the mean over its {} replicates.", header.replicates));
+        // The replicates actually done at each point (an incomplete sweep or a shard has
+        // fewer than the design's).
+        std::vector<int> done_at(points, 0);
+        for (std::size_t r = 0; r < done.size(); ++r) {
+            if (done[r] != 0) ++done_at[static_cast<std::size_t>(point_of_row[r])];
+        }
+        int fewest = header.replicates, most = 0;
+        std::size_t without = 0;
+        for (const int count : done_at) {
+            if (count == 0) {
+                ++without;
+                continue;
+            }
+            fewest = std::min(fewest, count);
+            most = std::max(most, count);
+        }
+        const std::size_t with = points - without;
+        std::string note;
+        if (with == 0) {
+            note = fmt::format("No design point has a finished replicate (of {} each).",
+                               header.replicates);
+        } else if (fewest == most && most == header.replicates) {
+            note = fmt::format("Each design point's outcome is the mean over its {} replicates.",
+                               most);
+        } else if (fewest == most) {
+            note = fmt::format(
+                "Each design point's outcome is the mean over its {} finished {} "
+                "(of {}).",
+                most, most == 1 ? "replicate" : "replicates", header.replicates);
+        } else {
+            note = fmt::format(
+                "Each design point's outcome is the mean over its finished replicates: {} to {} "
+                "of {}, depending on the point.",
+                fewest, most, header.replicates);
+        }
+        if (with > 0 && without > 0) {
+            note += fmt::format(" {} of the {} points {} none and {} left out.", without, points,
+                                without == 1 ? "has" : "have", without == 1 ? "is" : "are");
+        }
+        result.notes.push_back(note);
     }
 
     Table prcc_table("prcc", "Partial rank correlation of each varied parameter with each outcome",
@@ -133,6 +234,7 @@ AnalysisResult analyze_sweep(const std::filesystem::path& path, const AnalyzeOpt
         "Variance-based indices: S_i (Saltelli 2010) and ST_i (Jansen 1999) over the sweep's "
         "ranges. ST_i − S_i is the part of x_i's influence that acts through interactions.";
 
+    std::map<std::pair<PartialStatus, std::string>, std::vector<std::string>> prcc_cases;
     std::uint64_t salt = 0;
     for (const char* field_name : kOutcomeFields) {
         std::size_t f = layout.fields.size();
@@ -188,6 +290,11 @@ AnalysisResult analyze_sweep(const std::filesystem::path& path, const AnalyzeOpt
                     const PrccResult prcc = partial_rank_correlation(inputs, y, options.bootstrap,
                                                                      mix(options.seed, 2 * salt));
                     for (std::size_t c = 0; c < prcc_variables.size(); ++c) {
+                        if (prcc.status[c] != PartialStatus::defined) {
+                            prcc_cases[{prcc.status[c], header.variables[prcc_variables[c]]}]
+                                .push_back(
+                                    fmt::format("{} [{}] at week {}", field_name, arm, week));
+                        }
                         prcc_table.add_row({std::string(field_name), arm, std::int64_t{week},
                                             header.variables[prcc_variables[c]],
                                             std::int64_t{prcc.n}, prcc.coefficient[c],
@@ -212,6 +319,9 @@ AnalysisResult analyze_sweep(const std::filesystem::path& path, const AnalyzeOpt
                 }
             }
         }
+    }
+    for (std::string& note : prcc_notes(prcc_cases, prcc_variables.size())) {
+        result.notes.push_back(std::move(note));
     }
     result.tables.push_back(std::move(prcc_table));
     if (saltelli) result.tables.push_back(std::move(sobol_table));

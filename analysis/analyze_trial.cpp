@@ -235,14 +235,17 @@ AnalysisResult analyze_trial(const TrialFile& file, const AnalyzeOptions& option
     for (const int w : weeks) {
         if (w < 0 || w > T) {
             throw InputError(
-                fmt::format("--weeks: week {} is outside 0 … {} (the file's weeks)", w, T));
+                fmt::format("--weeks: expected weeks 0 … {} (the weeks of {}), found {}", T,
+                            file.path().string(), w));
         }
     }
     std::sort(weeks.begin(), weeks.end());
     weeks.erase(std::unique(weeks.begin(), weeks.end()), weeks.end());
     if (options.mediator_week && (*options.mediator_week < 0 || *options.mediator_week > T)) {
         throw InputError(
-            fmt::format("--mediator-week: week {} is outside 0 … {}", *options.mediator_week, T));
+            fmt::format("--mediator-week: expected a week 0 … {} (the weeks of {}), "
+                        "found {}",
+                        T, file.path().string(), *options.mediator_week));
     }
 
     const Patients patients = load_patients(file);

@@ -4,26 +4,54 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <utility>
 
 #include "analysis/analyze.hpp"
 #include "analysis/report.hpp"
 #include "config/scenario.hpp"
+#include "core/types.hpp"
 
 namespace kindred::analysis {
 
 namespace {
 
+/// The most bootstrap replicates --bootstrap accepts.
+constexpr int kMaxBootstrap = 1000000;
+
+/// A whole decimal integer low … high; InputError "OPTION: expected EXPECTED, found 'TEXT'"
+/// otherwise (a sign where none is allowed, a fraction, an exponent, spaces, out of range).
+template <typename T>
+T parse_integer(const std::string& text, const std::string& option, T low, T high,
+                const std::string& expected) {
+    T value{};
+    const char* end = text.data() + text.size();
+    const auto [stop, error] = std::from_chars(text.data(), end, value);
+    if (text.empty() || error != std::errc() || stop != end || value < low || value > high) {
+        throw InputError(fmt::format("{}: expected {}, found '{}'", option, expected, text));
+    }
+    return value;
+}
+
 AnalyzeOptions make_options(const AnalyzeCommand& command) {
     AnalyzeOptions options;
     if (!command.weeks.empty()) options.weeks = parse_weeks(command.weeks, "--weeks");
-    options.bootstrap = command.bootstrap;
-    options.seed = command.seed;
-    if (command.mediator_week >= 0) options.mediator_week = command.mediator_week;
+    options.bootstrap = parse_integer<int>(command.bootstrap, "--bootstrap", 0, kMaxBootstrap,
+                                           fmt::format("an integer 0 … {}", kMaxBootstrap));
+    constexpr std::uint64_t most_seed = std::numeric_limits<std::uint64_t>::max();
+    options.seed = parse_integer<std::uint64_t>(command.seed, "--seed", 0, most_seed,
+                                                fmt::format("an integer 0 … {}", most_seed));
+    if (!command.mediator_week.empty()) {
+        options.mediator_week =
+            parse_integer<int>(command.mediator_week, "--mediator-week", 0,
+                               std::numeric_limits<int>::max(), "a week (an integer ≥ 0)");
+    }
     if (command.knockouts == "on") {
         options.knockouts = KnockoutRuns::on;
     } else if (command.knockouts == "off") {
@@ -74,14 +102,13 @@ CLI::App* add_analyze_subcommand(CLI::App& app, AnalyzeCommand& options, bool re
     sub->add_option("--weeks", options.weeks,
                     "Outcome weeks of a trial, comma-separated (default: 26,52,104 up to T)");
     sub->add_option("--bootstrap", options.bootstrap,
-                    "Bootstrap replicates for the intervals (0: none)")
-        ->capture_default_str()
-        ->check(CLI::Range(0, 1000000));
-    sub->add_option("--seed", options.seed, "Bootstrap seed")->capture_default_str();
+                    fmt::format("Bootstrap replicates for the intervals (0: none; at most {})",
+                                kMaxBootstrap))
+        ->capture_default_str();
+    sub->add_option("--seed", options.seed, "Bootstrap seed (0 … 2^64 − 1)")->capture_default_str();
     sub->add_option("--mediator-week", options.mediator_week,
                     "Week of the mediators (default: the recorded week nearest half the "
-                    "outcome week)")
-        ->check(CLI::NonNegativeNumber);
+                    "outcome week)");
     sub->add_option("--knockouts", options.knockouts,
                     "Re-run the stored scenario with each mechanism knocked out: auto (when "
                     "patients x replicates <= 5000), on, off")
@@ -94,8 +121,7 @@ CLI::App* add_analyze_subcommand(CLI::App& app, AnalyzeCommand& options, bool re
 
 namespace {
 
-/// What `analyze` and `report` share: the output directory checked, the file analysed and its
-/// tables written.
+/// What `analyze` and `report` share: the output directory checked and the file analysed.
 struct Analysed {
     std::chrono::steady_clock::time_point started;
     std::filesystem::path directory;
@@ -106,12 +132,11 @@ struct Analysed {
     }
 };
 
-Analysed analyse_and_write(const AnalyzeCommand& command, const ModelCatalogue& catalogue) {
+Analysed analyse(const AnalyzeCommand& command, const ModelCatalogue& catalogue) {
     const auto started = std::chrono::steady_clock::now();
     std::filesystem::path directory = output_directory(command);
     AnalysisResult result = analyze_file(command.file, make_options(command), &catalogue);
     clear_progress(command);
-    write_analysis(result, directory);
     return {started, std::move(directory), std::move(result)};
 }
 
@@ -119,7 +144,10 @@ Analysed analyse_and_write(const AnalyzeCommand& command, const ModelCatalogue& 
 
 int analyze_command(const AnalyzeCommand& command, const ModelCatalogue& catalogue,
                     std::ostream& out) {
-    const Analysed analysed = analyse_and_write(command, catalogue);
+    const Analysed analysed = analyse(command, catalogue);
+    write_outputs(analysed.directory, [&](const std::filesystem::path& staging) {
+        write_analysis(analysed.result, staging);
+    });
     out << format_analysis_summary(analysed.result);
     out << fmt::format("Tables: {}/*.csv and {} ({:.1f} s)\n", analysed.directory.string(),
                        (analysed.directory / "analysis.h5").string(), analysed.seconds());
@@ -128,11 +156,15 @@ int analyze_command(const AnalyzeCommand& command, const ModelCatalogue& catalog
 
 int report_command(const AnalyzeCommand& command, const ModelCatalogue& catalogue,
                    std::ostream& out) {
-    const Analysed analysed = analyse_and_write(command, catalogue);
+    const Analysed analysed = analyse(command, catalogue);
     ReportOptions options;
     options.plots = !command.no_plots;
-    const std::filesystem::path page = write_report(analysed.result, analysed.directory, options);
-    out << fmt::format("Report: {} ({:.1f} s)\n", page.string(), analysed.seconds());
+    write_outputs(analysed.directory, [&](const std::filesystem::path& staging) {
+        write_analysis(analysed.result, staging);
+        write_report(analysed.result, staging, options);
+    });
+    out << fmt::format("Report: {} ({:.1f} s)\n", (analysed.directory / "index.html").string(),
+                       analysed.seconds());
     return 0;
 }
 

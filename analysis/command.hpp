@@ -3,7 +3,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <cstdint>
 #include <ostream>
 #include <string>
 
@@ -18,9 +17,11 @@ struct AnalyzeCommand {
     std::string file;
     std::string output;  ///< directory; empty: <file without .h5>-analysis (analyze only)
     std::string weeks;   ///< "26,52,104"; empty: the default
-    int bootstrap = 2000;
-    std::uint64_t seed = 1;
-    int mediator_week = -1;  ///< −1: the default
+    // The numbers as given: parsed and range-checked by analyze_command / report_command, so
+    // that a bad value is one InputError naming the option (CLI11 would wrap a negative seed).
+    std::string bootstrap = "2000";  ///< 0 … 1000000
+    std::string seed = "1";          ///< 0 … 2^64 − 1
+    std::string mediator_week;       ///< ≥ 0; empty: the default
     std::string knockouts = "auto";
     bool quiet = false;
     bool no_plots = false;  ///< report only

@@ -71,8 +71,12 @@ T read_scalar_attribute(const Io& io, hid_t object, const std::string& name, hid
 
 void Io::fail(const std::string& what) const {
     const std::string detail = error_detail();
-    throw RuntimeFailure(
-        fmt::format("{}: {}{}", label_, what, detail.empty() ? "" : ": " + detail));
+    const std::string because = what + (detail.empty() ? "" : ": " + detail);
+    if (!expected_.empty()) {
+        throw InputError(
+            fmt::format("{}: expected {}, found a damaged one: {}", label_, expected_, because));
+    }
+    throw RuntimeFailure(fmt::format("{}: {}", label_, because));
 }
 
 bool Io::exists(hid_t parent, const std::string& path) const {
@@ -231,14 +235,6 @@ Handle open_file(const std::filesystem::path& path, const Io& /*io*/) {
                         path.string(), detail.empty() ? "" : ": " + detail));
     }
     return {file, H5Fclose};
-}
-
-std::string file_format(const std::filesystem::path& path) {
-    const QuietErrors quiet;
-    const Io io(path.string());
-    const Handle file = open_file(path, io);
-    if (!io.has_attribute(file.get(), "format")) return {};
-    return io.read_string_attribute(file.get(), "format");
 }
 
 }  // namespace kindred::analysis::hdf5

@@ -20,10 +20,14 @@ namespace kindred::analysis::hdf5 {
 using ::kindred::hdf5::Handle;
 using ::kindred::hdf5::QuietErrors;
 
-/// Checked operations; `label` names the file in messages.
+/// Checked operations; `label` names the file in messages. A failure is a RuntimeFailure
+/// "LABEL: WHAT: DETAIL", or, when `expected` names what an input file should be ("a readable
+/// kindred trial file"), an InputError "LABEL: expected EXPECTED, found a damaged one: WHAT:
+/// DETAIL", as sim/output/trial_reader.hpp reports a damaged file.
 class Io : public ::kindred::hdf5::Checked {
   public:
-    explicit Io(std::string label) : label_(std::move(label)) {}
+    explicit Io(std::string label, std::string expected = {})
+        : label_(std::move(label)), expected_(std::move(expected)) {}
     const std::string& label() const { return label_; }
 
     [[noreturn]] void fail(const std::string& what) const override;
@@ -65,13 +69,10 @@ class Io : public ::kindred::hdf5::Checked {
 
   private:
     std::string label_;
+    std::string expected_;
 };
 
 /// Opens a file read-only; throws InputError when it does not exist or is not HDF5.
 Handle open_file(const std::filesystem::path& path, const Io& io);
-
-/// The root attribute "format" of a file ("kindred-trial", "kindred-sweep", …), or "" when
-/// absent. Throws InputError when the file does not exist or is not HDF5.
-std::string file_format(const std::filesystem::path& path);
 
 }  // namespace kindred::analysis::hdf5

@@ -12,13 +12,21 @@ namespace kindred::analysis {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+/// Smallest eigenvalue of a correlation matrix that is inverted as it is; below it, an exact
+/// linear relation is looked for in the residuals.
+constexpr double kWellConditioned = 1e-8;
+/// A residual of a unit-length centred column (or the part of one residual that another does
+/// not explain) at most this long is zero: an exact relation, up to rounding.
+constexpr double kResidualTolerance = 1e-9;
+
 Eigen::VectorXd rank_vector(const Eigen::VectorXd& values) {
     const std::vector<double> r = ranks(std::span<const double>(values.data(), values.size()));
     return Eigen::Map<const Eigen::VectorXd>(r.data(), static_cast<Eigen::Index>(r.size()));
 }
 
 std::vector<double> prcc_of_rows(const Eigen::MatrixXd& inputs, const Eigen::VectorXd& output,
-                                 const std::vector<std::size_t>& rows) {
+                                 const std::vector<std::size_t>& rows,
+                                 std::vector<PartialStatus>* status = nullptr) {
     const auto n = static_cast<Eigen::Index>(rows.size());
     Eigen::MatrixXd x(n, inputs.cols());
     Eigen::VectorXd y(n);
@@ -28,7 +36,7 @@ std::vector<double> prcc_of_rows(const Eigen::MatrixXd& inputs, const Eigen::Vec
         y(r) = output(i);
     }
     for (Eigen::Index c = 0; c < x.cols(); ++c) x.col(c) = rank_vector(x.col(c));
-    return partial_correlation(x, rank_vector(y));
+    return partial_correlation(x, rank_vector(y), status);
 }
 
 /// Saltelli's (2010) estimator with f_B centred on the mean f0 of the A and B outputs: the
@@ -72,17 +80,34 @@ std::vector<double> ranks(std::span<const double> values) {
 }
 
 std::vector<double> partial_correlation(const Eigen::MatrixXd& inputs,
-                                        const Eigen::VectorXd& output) {
+                                        const Eigen::VectorXd& output,
+                                        std::vector<PartialStatus>* status) {
     const Eigen::Index n = inputs.rows(), k = inputs.cols();
     std::vector<double> out(static_cast<std::size_t>(k), kNaN);
-    if (n < k + 3) return out;
+    std::vector<PartialStatus> why(static_cast<std::size_t>(k), PartialStatus::defined);
+    const auto finish = [&] {
+        if (status != nullptr) *status = why;
+        return out;
+    };
+    if (n < k + 3) {
+        std::fill(why.begin(), why.end(), PartialStatus::too_few_rows);
+        return finish();
+    }
+    if (!(output.maxCoeff() > output.minCoeff())) {
+        std::fill(why.begin(), why.end(), PartialStatus::constant_output);
+        return finish();
+    }
     // Keep the non-constant columns; constant ones get NaN.
     std::vector<Eigen::Index> used;
     for (Eigen::Index c = 0; c < k; ++c) {
-        if (inputs.col(c).maxCoeff() > inputs.col(c).minCoeff()) used.push_back(c);
+        if (inputs.col(c).maxCoeff() > inputs.col(c).minCoeff()) {
+            used.push_back(c);
+        } else {
+            why[static_cast<std::size_t>(c)] = PartialStatus::constant_input;
+        }
     }
-    if (!(output.maxCoeff() > output.minCoeff())) return out;
     const auto m = static_cast<Eigen::Index>(used.size());
+    if (m == 0) return finish();
     Eigen::MatrixXd z(n, m + 1);
     for (Eigen::Index c = 0; c < m; ++c) z.col(c) = inputs.col(used[static_cast<std::size_t>(c)]);
     z.col(m) = output;
@@ -90,14 +115,51 @@ std::vector<double> partial_correlation(const Eigen::MatrixXd& inputs,
     const Eigen::MatrixXd covariance = centred.transpose() * centred;
     const Eigen::VectorXd scale = covariance.diagonal().cwiseSqrt().cwiseInverse();
     const Eigen::MatrixXd correlation = scale.asDiagonal() * covariance * scale.asDiagonal();
-    const Eigen::FullPivLU<Eigen::MatrixXd> lu(correlation);
-    if (!lu.isInvertible()) return out;
-    const Eigen::MatrixXd precision = lu.inverse();
-    for (Eigen::Index c = 0; c < m; ++c) {
-        const double r = -precision(c, m) / std::sqrt(precision(c, c) * precision(m, m));
-        out[static_cast<std::size_t>(used[static_cast<std::size_t>(c)])] = std::clamp(r, -1.0, 1.0);
+    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(correlation, Eigen::EigenvaluesOnly);
+    if (eigen.info() == Eigen::Success && eigen.eigenvalues().minCoeff() > kWellConditioned) {
+        const Eigen::MatrixXd precision = correlation.inverse();
+        for (Eigen::Index c = 0; c < m; ++c) {
+            const double r = -precision(c, m) / std::sqrt(precision(c, c) * precision(m, m));
+            out[static_cast<std::size_t>(used[static_cast<std::size_t>(c)])] =
+                std::clamp(r, -1.0, 1.0);
+        }
+        return finish();
     }
-    return out;
+    // (Nearly) singular: an exact linear relation among the columns and the output. Correlate
+    // the residuals of the regressions on the other columns directly.
+    const Eigen::VectorXd y = centred.col(m) * scale(m);
+    for (Eigen::Index c = 0; c < m; ++c) {
+        const auto slot = static_cast<std::size_t>(used[static_cast<std::size_t>(c)]);
+        const Eigen::VectorXd x = centred.col(c) * scale(c);  // unit length, mean 0
+        Eigen::VectorXd residual_x = x, residual_y = y;
+        if (m > 1) {
+            Eigen::MatrixXd others(n, m - 1);
+            for (Eigen::Index o = 0, j = 0; o < m; ++o) {
+                if (o != c) others.col(j++) = centred.col(o) * scale(o);
+            }
+            Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(others);
+            qr.setThreshold(kResidualTolerance);
+            residual_x -= others * qr.solve(x);
+            residual_y -= others * qr.solve(y);
+        }
+        const double norm_x = residual_x.norm(), norm_y = residual_y.norm();
+        if (norm_x <= kResidualTolerance) {
+            why[slot] = PartialStatus::input_collinear;
+            continue;
+        }
+        if (norm_y <= kResidualTolerance) {
+            why[slot] = PartialStatus::output_explained;
+            continue;
+        }
+        const double slope = residual_x.dot(residual_y) / (norm_x * norm_x);
+        if ((residual_y - slope * residual_x).norm() <= kResidualTolerance * norm_y) {
+            out[slot] = slope > 0 ? 1.0 : -1.0;
+            why[slot] = PartialStatus::exact;
+        } else {
+            out[slot] = std::clamp(residual_x.dot(residual_y) / (norm_x * norm_y), -1.0, 1.0);
+        }
+    }
+    return finish();
 }
 
 PrccResult partial_rank_correlation(const Eigen::MatrixXd& inputs, const Eigen::VectorXd& output,
@@ -114,7 +176,7 @@ PrccResult partial_rank_correlation(const Eigen::MatrixXd& inputs, const Eigen::
     const auto k = static_cast<std::size_t>(inputs.cols());
     PrccResult result;
     result.n = static_cast<int>(rows.size());
-    result.coefficient = prcc_of_rows(inputs, output, rows);
+    result.coefficient = prcc_of_rows(inputs, output, rows, &result.status);
     const auto draws = bootstrap_many(replicates, seed, [&](ResampleStream& random) {
         return prcc_of_rows(inputs, output, resample_strata({rows}, random));
     });
@@ -122,9 +184,14 @@ PrccResult partial_rank_correlation(const Eigen::MatrixXd& inputs, const Eigen::
     for (std::size_t c = 0; c < k; ++c) {
         result.interval.push_back(percentile_interval(column_of(draws, c)));
         const double r = result.coefficient[c];
-        const double t = r * std::sqrt(df / std::max(1e-300, 1.0 - r * r));
-        result.p_value.push_back(
-            df > 0 && std::isfinite(r) ? std::erfc(std::abs(t) / std::sqrt(2.0)) : kNaN);
+        if (df <= 0 || !std::isfinite(r)) {
+            result.p_value.push_back(kNaN);
+        } else if (std::abs(r) == 1.0) {
+            result.p_value.push_back(0.0);  // t = ±∞
+        } else {
+            const double t = r * std::sqrt(df / (1.0 - r * r));
+            result.p_value.push_back(std::erfc(std::abs(t) / std::sqrt(2.0)));
+        }
     }
     return result;
 }

@@ -23,21 +23,41 @@ namespace kindred::analysis {
 /// O(n log n).
 std::vector<double> ranks(std::span<const double> values);
 
+/// Why a partial correlation has the value it has (NaN ones in particular).
+enum class PartialStatus : std::uint8_t {
+    defined,           ///< a finite value in [−1, 1]
+    exact,             ///< exactly ±1: the output is a linear function of the columns
+    too_few_rows,      ///< NaN: fewer than k + 3 rows
+    constant_output,   ///< NaN: the output takes one value
+    constant_input,    ///< NaN: this column takes one value
+    input_collinear,   ///< NaN: this column is a linear function of the other columns
+    output_explained,  ///< NaN: the output is a linear function of the other columns alone
+};
+
 /// Partial correlation of each column of `inputs` with `output`, controlling for the other
-/// columns: −P_iy / sqrt(P_ii P_yy), P the inverse of the correlation matrix of the columns
-/// and the output (equal to correlating the residuals of the two regressions on the other
-/// columns). NaN for a constant column or when the matrix is singular. O(n k² + k³).
+/// columns: the correlation of the residuals of the two least-squares regressions (with
+/// intercept) on the other columns, computed as −P_iy / sqrt(P_ii P_yy), P the inverse of the
+/// correlation matrix of the columns and the output, when that matrix is well conditioned, and
+/// from the residuals themselves when it is (nearly) singular. An exact linear relation between
+/// the output and the columns gives exactly ±1 (status `exact`); the value is NaN, with the
+/// reason in `status` (when given), for a constant column or output, too few rows, a column
+/// that the other columns determine, or an output that the other columns determine without
+/// this one (nothing is left to correlate: 0/0). O(n k² + k³); O(n k³) when singular.
 std::vector<double> partial_correlation(const Eigen::MatrixXd& inputs,
-                                        const Eigen::VectorXd& output);
+                                        const Eigen::VectorXd& output,
+                                        std::vector<PartialStatus>* status = nullptr);
 
 /// PRCC of each input with the output, with bootstrap intervals.
 struct PrccResult {
     int n = 0;  ///< rows used (rows with a non-finite output or input are dropped)
     std::vector<double> coefficient;
+    std::vector<PartialStatus> status;  ///< of each coefficient
+    /// Percentile interval of the resamples' coefficients (those that are defined). For an
+    /// exact ±1 with one input every resample that varies is monotone too: [±1, ±1].
     std::vector<Interval> interval;
     /// Two-sided p-value of H0: PRCC = 0, from t = r·sqrt((n − 2 − p)/(1 − r²)) with
     /// n − 2 − p degrees of freedom (p = other inputs), by the normal approximation of t
-    /// (adequate for n − 2 − p ≥ 30).
+    /// (adequate for n − 2 − p ≥ 30); 0 for |r| = 1 (t is infinite), NaN when r is.
     std::vector<double> p_value;
 };
 

@@ -52,8 +52,11 @@ struct OpenTrialFile;
 /// An open trial file. Not copyable; movable.
 class TrialFile {
   public:
-    /// Opens `path`; throws InputError when it is missing, not HDF5 or not a trial file of a
-    /// supported version, RuntimeFailure on read errors.
+    /// Opens `path` and reads its header as `kindred verify` does (read_trial_header). Throws
+    /// InputError naming the file, the attribute or dataset, what was expected and what was
+    /// found when it is missing, not HDF5, not a trial file of a supported version, or damaged;
+    /// the readers below throw the same for a damaged or inconsistent replicate (a missing
+    /// dataset, columns of different lengths, a patient in an arm the file does not have).
     explicit TrialFile(const std::filesystem::path& path);
     ~TrialFile();
     TrialFile(TrialFile&&) noexcept;

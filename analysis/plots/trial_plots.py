@@ -131,8 +131,15 @@ def forest(source, analysis, out, manifest):
         if not (np.isfinite(low) and np.isfinite(high)):
             low, high = effects["ci_low"][k], effects["ci_high"][k]
         programs = info["programs"].get(arm, [])
-        rows.append((f"{arm}: Kindred g, distress @ week {week}", effects["g"][k], low, high,
-                     "kindred", ""))
+        g = effects["g"][k]
+        if not np.isfinite(g):  # nothing to draw: say why instead
+            note = (f"g not estimable (n = {int(effects['n'][k])} vs "
+                    f"{int(effects['n_control'][k])} control)")
+        elif not (np.isfinite(low) and np.isfinite(high)):
+            note = "no interval"
+        else:
+            note = ""
+        rows.append((f"{arm}: Kindred g, distress @ week {week}", g, low, high, "kindred", note))
         for row in published:
             if row["model"] not in programs:
                 continue
@@ -159,9 +166,12 @@ def forest(source, analysis, out, manifest):
     fig, ax = plt.subplots(figsize=(11, height))
     y = np.arange(len(rows))[::-1]
     for yi, (label, value, low, high, kind, text) in zip(y, rows):
-        if kind == "kindred":
-            ax.errorbar(value, yi, xerr=[[value - low], [high - value]], fmt="o",
-                        color="#0072B2", ms=7, capsize=3)
+        if kind == "kindred" and np.isfinite(value):
+            if np.isfinite(low) and np.isfinite(high):
+                ax.errorbar(value, yi, xerr=[[value - low], [high - value]], fmt="o",
+                            color="#0072B2", ms=7, capsize=3)
+            else:
+                ax.plot(value, yi, "o", color="#0072B2", ms=7)
         elif kind == "published":
             if np.isfinite(low) and np.isfinite(high):
                 ax.hlines(yi, low, high, color="#D55E00", lw=1.5)
@@ -195,7 +205,10 @@ def forest(source, analysis, out, manifest):
                  "models; they measure other outcomes (depressive symptoms, quality of life, "
                  "relapse, …) in other populations, with signs aligned so that negative means "
                  "benefit. Ratios (RR, OR) and non-randomised figures are shown as text. The "
-                 "comparison orients; it does not validate.")
+                 "comparison orients; it does not validate."
+                 + (" A Kindred row without a dot has no estimate of g (too few patients or no "
+                    "spread of distress in an arm): its text says why."
+                    if any(r[4] == "kindred" and not np.isfinite(r[1]) for r in rows) else ""))
 
 
 def fmt(x):

@@ -290,10 +290,10 @@ def test_bad_input_is_one_line_with_exit_2():
     with tempfile.TemporaryDirectory() as tmp:
         not_hdf5 = Path(tmp) / "notes.h5"
         not_hdf5.write_text("not HDF5")
-        for args, words in [((Files.trial, "--weeks", "99"), "outside 0"),
+        for args, words in [((Files.trial, "--weeks", "99"), "expected weeks 0 … 30"),
                             ((Files.trial, "--weeks", "1,x"), "--weeks"),
-                            ((not_hdf5,), "not an HDF5 file"),
-                            ((Path(tmp) / "missing.h5",), "no such file"),
+                            ((not_hdf5,), "found a file that is not HDF5"),
+                            ((Path(tmp) / "missing.h5",), "found no such file"),
                             ((Files.trial, "--knockouts", "maybe"), "command line")]:
             result = kindred("analyze", *args, "-o", "out", "-q", cwd=tmp, expect=2)
             lines = result.stderr.strip().splitlines()
@@ -310,6 +310,98 @@ def test_bad_input_is_one_line_with_exit_2():
             check(len(lines) == 1 and f"{taken}: expected an output directory, found a file"
                   in lines[0], f"{command} stderr: {result.stderr!r}")
             check(taken.read_text() == "keep me\n", f"{command} changed the file")
+
+
+def test_numeric_options_are_checked():
+    """Bad numbers for --seed, --bootstrap, --mediator-week and --weeks: one line naming the
+    option, what was expected and what was found, exit 2, nothing written (CLI11 used to wrap
+    --seed -2 to 2^64 − 2 and saturate 2^64)."""
+    Files.make()
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = [("--seed", "-2", "expected an integer 0 … 18446744073709551615"),
+                 ("--seed", "18446744073709551616", "expected an integer 0 … 1844674407"),
+                 ("--seed", "1.5", "expected an integer"),
+                 ("--seed", " 7", "expected an integer"),
+                 ("--bootstrap", "-1", "expected an integer 0 … 1000000"),
+                 ("--bootstrap", "1e3", "expected an integer 0 … 1000000"),
+                 ("--bootstrap", "1000001", "expected an integer 0 … 1000000"),
+                 ("--mediator-week", "-3", "expected a week"),
+                 ("--mediator-week", "2.5", "expected a week"),
+                 ("--mediator-week", "31", "expected a week 0 … 30"),
+                 ("--weeks", "31", "expected weeks 0 … 30")]
+        for command in ("analyze", "report"):
+            for option, value, expected in cases:
+                result = kindred(command, Files.trial, "-o", "out", "-q", "--no-plots"
+                                 if command == "report" else "--knockouts=off", option, value,
+                                 cwd=tmp, expect=2)
+                line = harness.one_error_line(result)
+                found = "found " + (f"'{value}'" if option != "--weeks" and value != "31"
+                                    else value)
+                check(line.startswith(f"kindred: error: {option}: ") and expected in line
+                      and found in line, f"{command} {option} {value}: {line!r}")
+                check(not (Path(tmp) / "out").exists(), f"{command} {option} {value}: output")
+        # The largest seed is accepted and recorded as given.
+        kindred("analyze", Files.trial, "-o", "out", "-q", "--knockouts=off", "--bootstrap", "10",
+                "--seed", "18446744073709551615", cwd=tmp)
+        with h5py.File(Path(tmp) / "out" / "analysis.h5", "r") as f:
+            seed = f["analysis"].attrs["seed"]
+            seed = seed.decode() if isinstance(seed, bytes) else seed
+        check(seed == "18446744073709551615", f"seed recorded as {seed!r}")
+
+
+def hashes(folder):
+    """Every file under `folder` (relative path → SHA-256)."""
+    return {str(p.relative_to(folder)): sha256(p) for p in sorted(Path(folder).rglob("*"))
+            if p.is_file()}
+
+
+def test_output_folder_holds_the_outputs_of_exactly_one_analysis():
+    Files.make()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        out = tmp / "out"
+        common = ("--weeks", "30", "--bootstrap", "10", "-q")
+        kindred("analyze", Files.trial, "-o", out, "--knockouts", "on", *common, cwd=tmp)
+        check((out / "knockouts.csv").exists(), "knockouts.csv of the first analysis")
+        (out / "mine.txt").write_text("the user's own file\n")
+        (out / "mine.csv").write_text("a,b\n")
+
+        # A second analysis without knock-outs: the old knockouts.csv goes, the user's files
+        # stay, nothing temporary is left beside the folder.
+        kindred("analyze", Files.trial, "-o", out, "--knockouts", "off", *common, cwd=tmp)
+        check(not (out / "knockouts.csv").exists(), "knockouts.csv of the earlier analysis kept")
+        check((out / "mine.txt").read_text() == "the user's own file\n", "user's file changed")
+        check((out / "mine.csv").exists(), "user's CSV removed")
+        with h5py.File(out / "analysis.h5", "r") as f:
+            tables = [t.decode() if isinstance(t, bytes) else t
+                      for t in f["analysis"].attrs["tables"]]
+        csvs = sorted(p.stem for p in out.glob("*.csv") if p.name != "mine.csv")
+        check(sorted(tables) == csvs, f"CSV files {csvs} vs tables of analysis.h5 {tables}")
+        check(sorted(p.name for p in tmp.iterdir()) == ["out"], str(list(tmp.iterdir())))
+
+        # A report, then an analysis: the page and the pictures of the report go.
+        kindred("report", Files.trial, "-o", out, "--knockouts", "off", *common, cwd=tmp)
+        check((out / "index.html").exists() and (out / "figures" / "forest.png").exists(),
+              "report outputs")
+        kindred("analyze", Files.trial, "-o", out, "--knockouts", "off", *common, cwd=tmp)
+        check(not (out / "index.html").exists() and not (out / "figures").exists(),
+              "the earlier report's page and pictures kept")
+
+        # A report that fails after the tables are written (the plotting script fails): the
+        # folder is left exactly as it was, and no temporary folder stays behind.
+        plots = tmp / "failing_plots"
+        plots.mkdir()
+        (plots / "make_plots.py").write_text("import sys\nsys.exit(1)\n")
+        before = hashes(out)
+        env = harness.environment({"KINDRED_PLOTS_DIR": str(plots)})
+        for target in (out, tmp / "new" / "report"):
+            result = harness.run(KINDRED, "report", Files.trial, "-o", target, "--knockouts",
+                                 "on", "--weeks", "20", "--bootstrap", "10", "-q", cwd=tmp,
+                                 env=env, expect=1)
+            check("plotting script" in result.stderr, result.stderr)
+            check(hashes(out) == before, f"{target}: the folder changed on failure")
+            check(sorted(p.name for p in tmp.iterdir()) == ["failing_plots", "out"],
+                  f"left behind: {sorted(p.name for p in tmp.iterdir())}")
 
 
 # ---- sweep files ----------------------------------------------------------------------------
@@ -386,6 +478,88 @@ def test_sweep_prcc_and_sobol_match_numpy():
         # beta_help drives distress: the largest total index and a PRCC near −1.
         beta = [r for r in rows if r["variable"] == "beta_help"][0]
         check(number(beta["total"]) > 0.5, f"beta_help total index {beta['total']}")
+
+
+PRCC_SWEEP = """name: prcc
+weeks: 10
+population: {patients: 200}
+arms:
+  - {name: control, share: 0.5}
+  - {name: befriending, share: 0.5, programs: [befriending]}
+sweep:
+  common_random_numbers: true
+  replicates: 3
+  variables:
+    beta_help: [0.01, 0.1, 0.2, 0.4, 0.8]
+"""
+
+
+def spearman(x, y):
+    def rank(v):
+        order = np.argsort(v, kind="stable")
+        r = np.empty(len(v))
+        r[order] = np.arange(1, len(v) + 1)
+        for value in np.unique(v):  # ties: mean rank
+            r[v == value] = r[v == value].mean()
+        return r
+    return np.corrcoef(rank(x), rank(y))[0, 1]
+
+
+def test_sweep_prcc_of_a_monotone_outcome_is_exactly_one():
+    """One varied parameter and outcomes strictly monotone in it: Spearman's rho is ±1, so is
+    the PRCC (it was NaN: the rank correlation matrix is singular), p = 0 and the interval
+    [±1, ±1]; a constant outcome is NaN with a note; the notes count the replicates done."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "prcc.yaml").write_text(PRCC_SWEEP)
+        kindred("sweep", "prcc.yaml", "-o", "prcc.h5", "-q", "--threads", "1", cwd=tmp)
+        kindred("analyze", "prcc.h5", "-o", "out", "--bootstrap", "100", "-q", cwd=tmp)
+        rows = read_csv(tmp / "out" / "prcc.csv")
+        notes = (tmp / "out" / "notes.txt").read_text()
+        with h5py.File(tmp / "prcc.h5", "r") as f:
+            x = f["design/values"][()][:, 0]
+            point = f["runs/point"][()]
+            arms = list(f["arms/name"].asstr()[()])
+            runs = {name: f["runs"][name][()] for name in ("distress", "help_received",
+                                                           "share_recovered")}
+        exact = 0
+        for row in rows:
+            if row["outcome"] not in runs:
+                continue
+            values = runs[row["outcome"]][:, arms.index(row["arm"]), 0]
+            y = np.array([values[point == p].mean() for p in range(len(x))])
+            r = number(row["prcc"])
+            if np.ptp(y) == 0:
+                check(math.isnan(r) and math.isnan(number(row["p_value"])), f"constant: {row}")
+                check(f"{row['outcome']} [{row['arm']}] at week 10 is the same at every point"
+                      in notes, notes)
+                continue
+            rho = spearman(x, y)
+            check(abs(r - rho) < 1e-12, f"{row}: PRCC {r} vs Spearman {rho}")
+            if abs(abs(rho) - 1) < 1e-12:
+                exact += 1
+                check(r in (-1.0, 1.0) and number(row["p_value"]) == 0.0
+                      and number(row["ci_low"]) == r and number(row["ci_high"]) == r,
+                      f"exact ±1 row: {row}")
+        check(exact >= 2, f"the sweep should have perfectly monotone outcomes: {rows}")
+        check("The PRCC of beta_help is exactly ±1" in notes, notes)
+        check("mean over its 3 replicates" in notes, notes)
+
+        # Stop the sweep short by hand: replicates 0 everywhere, 1 at points 0 and 1, nothing
+        # at point 4. The note counts what was done, not the design's 3.
+        shutil.copy(tmp / "prcc.h5", tmp / "short.h5")
+        with h5py.File(tmp / "short.h5", "r+") as f:
+            replicate = f["runs/replicate"][()]
+            keep = ((replicate == 0) | ((replicate == 1) & (point < 2))) & (point != 4)
+            f["runs/done"][...] = keep.astype(np.int8)
+            f.attrs["complete"] = np.int8(0)
+        kindred("analyze", "short.h5", "-o", "short", "--bootstrap", "10", "-q", cwd=tmp)
+        notes = (tmp / "short" / "notes.txt").read_text()
+        check("over its finished replicates: 1 to 2 of 3" in notes, notes)
+        check("1 of the 5 points has none and is left out" in notes, notes)
+        check("mean over its 3 replicates" not in notes, notes)
+        rows = read_csv(tmp / "short" / "prcc.csv")
+        check(all(r["n"] == "4" for r in rows), f"4 points with a replicate: {rows}")
 
 
 def main():

@@ -129,6 +129,38 @@ def test_report_without_plots_has_tables_only():
         check("<img" not in html and "<table>" in html, "tables only")
 
 
+def test_one_patient_per_arm_draws_quietly_and_says_what_is_missing():
+    """A CSV population with one patient per arm: g has no pooled sd (NaN). The forest plot
+    used to hand NaN to matplotlib, which printed RuntimeWarnings on stderr; now the picture
+    says why there is no estimate and stderr stays empty."""
+    cli = REPO / "tests" / "data" / "cli"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for name in ("csv_population.yaml", "ties.csv"):
+            shutil.copy(cli / name, tmp / name)
+        lines = (cli / "agents.csv").read_text().splitlines()
+        kept = {"control": 0, "befriending": 0}
+        out = [lines[0]]
+        for line in lines[1:]:
+            arm = line.rsplit(",", 1)[1]
+            if arm in kept:
+                kept[arm] += 1
+                if kept[arm] > 1:  # a second patient of the arm: in no arm
+                    line = line.rsplit(",", 1)[0] + ","
+            out.append(line)
+        (tmp / "agents.csv").write_text("\n".join(out) + "\n")
+        kindred("run", "csv_population.yaml", "-o", "trial.h5", "-q", cwd=tmp)
+        result = kindred("report", "trial.h5", "-o", "report", "--bootstrap", "20", "-q",
+                         cwd=tmp)
+        check(result.stderr == "", f"stderr: {result.stderr!r}")
+        effects = (tmp / "report" / "effects.csv").read_text().splitlines()
+        check(len(effects) == 2 and ",1,1," in effects[1] and ",NaN," in effects[1],
+              f"one patient per arm, g NaN: {effects}")
+        png_info(tmp / "report" / "figures" / "forest.png")
+        manifest = (tmp / "report" / "figures" / "figures.tsv").read_text()
+        check("no estimate of g" in manifest, manifest)
+
+
 def main():
     global KINDRED, CHROMIUM
     parser = harness.arguments(__doc__)

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <numbers>
 #include <vector>
 
@@ -55,6 +56,111 @@ TEST(Sensitivity, PartialCorrelationOfALinearModel) {
     }
     EXPECT_LT(prcc.p_value[0], 1e-10);
     EXPECT_GT(prcc.p_value[2], 1e-3);
+}
+
+Eigen::VectorXd vector_of(std::initializer_list<double> values) {
+    Eigen::VectorXd out(static_cast<Eigen::Index>(values.size()));
+    Eigen::Index i = 0;
+    for (const double v : values) out(i++) = v;
+    return out;
+}
+
+// A strictly decreasing outcome of one parameter (the shape of a 5-point sweep of beta_help):
+// Spearman's rho is exactly −1, so is the PRCC; t is infinite (p = 0), and every bootstrap
+// resample that varies is strictly decreasing too, so the interval is [−1, −1].
+TEST(Sensitivity, PrccOfAMonotoneOutcomeIsExactlyMinusOne) {
+    Eigen::MatrixXd x(5, 1);
+    x.col(0) = vector_of({0.01, 0.1, 0.2, 0.4, 0.8});
+    const Eigen::VectorXd y = vector_of({0.6626, 0.3017, 0.1635, 0.0783, 0.0374});
+    const PrccResult prcc = partial_rank_correlation(x, y, 200, 3);
+    EXPECT_EQ(prcc.n, 5);
+    EXPECT_EQ(prcc.coefficient[0], -1.0);
+    EXPECT_EQ(prcc.status[0], PartialStatus::exact);
+    EXPECT_EQ(prcc.p_value[0], 0.0);
+    EXPECT_EQ(prcc.interval[0].low, -1.0);
+    EXPECT_EQ(prcc.interval[0].high, -1.0);
+    // Increasing but far from linear: still exactly +1 on ranks.
+    const Eigen::VectorXd cubed = x.col(0).array().cube();
+    const PrccResult up = partial_rank_correlation(x, cubed, 0, 3);
+    EXPECT_EQ(up.coefficient[0], 1.0);
+    EXPECT_EQ(up.p_value[0], 0.0);
+    EXPECT_TRUE(std::isnan(up.interval[0].low));  // no bootstrap
+}
+
+// Hand-computed: x = 1…5, y = (2, 1, 4, 3, 5): Σd² = 4, rho = 1 − 6·4/(5·24) = 0.8;
+// t = 0.8·sqrt(3/0.36) = 2.3094, p = erfc(t/√2) = 0.020921.
+TEST(Sensitivity, PrccOfOneParameterIsSpearmansRho) {
+    Eigen::MatrixXd x(5, 1);
+    x.col(0) = vector_of({1, 2, 3, 4, 5});
+    const PrccResult prcc = partial_rank_correlation(x, vector_of({2, 1, 4, 3, 5}), 0, 1);
+    EXPECT_NEAR(prcc.coefficient[0], 0.8, 1e-12);
+    EXPECT_EQ(prcc.status[0], PartialStatus::defined);
+    EXPECT_NEAR(prcc.p_value[0], 0.020921335, 1e-8);
+}
+
+// Hand-computed with two parameters: x1 = 1…6, x2 = (2,1,4,3,6,5), y = (1,3,2,6,4,5) have
+// Spearman r12 = 29/35, r1y = 27/35, r2y = 13/35, so
+// PRCC1 = (27·35 − 29·13) / sqrt((35² − 29²)(35² − 13²)) = 568 / sqrt(384·1056) = 0.891971,
+// PRCC2 = (13·35 − 29·27) / sqrt((35² − 29²)(35² − 27²)) = −328 / sqrt(384·496) = −0.751566.
+TEST(Sensitivity, PrccOfTwoParametersByHand) {
+    Eigen::MatrixXd x(6, 2);
+    x.col(0) = vector_of({1, 2, 3, 4, 5, 6});
+    x.col(1) = vector_of({2, 1, 4, 3, 6, 5});
+    const PrccResult prcc = partial_rank_correlation(x, vector_of({1, 3, 2, 6, 4, 5}), 0, 1);
+    EXPECT_NEAR(prcc.coefficient[0], 568.0 / std::sqrt(384.0 * 1056.0), 1e-12);
+    EXPECT_NEAR(prcc.coefficient[1], -328.0 / std::sqrt(384.0 * 496.0), 1e-12);
+}
+
+// Exact linear relations of the output with several columns: y = 2 x1 − 3 x2 gives partial
+// correlations of exactly +1 and −1; y = x1 leaves nothing of y for x2 to explain once x1 is
+// controlled for (0/0: NaN, output_explained) while x1's is +1.
+TEST(Sensitivity, PartialCorrelationOfAnExactLinearOutput) {
+    Eigen::MatrixXd x(6, 2);
+    x.col(0) = vector_of({0.3, 1.2, -0.7, 2.5, 0.1, -1.4});
+    x.col(1) = vector_of({1.1, -0.2, 0.4, 0.9, -1.3, 0.6});
+    std::vector<PartialStatus> status;
+    const std::vector<double> both = partial_correlation(x, 2 * x.col(0) - 3 * x.col(1), &status);
+    EXPECT_EQ(both, (std::vector<double>{1.0, -1.0}));
+    EXPECT_EQ(status, (std::vector<PartialStatus>{PartialStatus::exact, PartialStatus::exact}));
+    const std::vector<double> first = partial_correlation(x, x.col(0), &status);
+    EXPECT_EQ(first[0], 1.0);
+    EXPECT_TRUE(std::isnan(first[1]));
+    EXPECT_EQ(status[1], PartialStatus::output_explained);
+}
+
+// The undefined cases, each NaN with its reason.
+TEST(Sensitivity, PartialCorrelationDegenerateCases) {
+    const Eigen::VectorXd y = vector_of({2, 1, 4, 3, 5});
+    std::vector<PartialStatus> status;
+    // A constant column: NaN; the other is then the plain correlation (here 0.8).
+    Eigen::MatrixXd constant(5, 2);
+    constant.col(0) = vector_of({1, 2, 3, 4, 5});
+    constant.col(1) = Eigen::VectorXd::Constant(5, 0.5);
+    const std::vector<double> r = partial_correlation(constant, y, &status);
+    EXPECT_NEAR(r[0], 0.8, 1e-12);
+    EXPECT_TRUE(std::isnan(r[1]));
+    EXPECT_EQ(status[1], PartialStatus::constant_input);
+    // A column that is a linear function of another: neither has a partial correlation.
+    Eigen::MatrixXd collinear(5, 2);
+    collinear.col(0) = vector_of({1, 2, 3, 4, 5});
+    collinear.col(1) = 2 * collinear.col(0).array() + 1;
+    const std::vector<double> c = partial_correlation(collinear, y, &status);
+    EXPECT_TRUE(std::isnan(c[0]) && std::isnan(c[1]));
+    EXPECT_EQ(status, (std::vector<PartialStatus>{PartialStatus::input_collinear,
+                                                  PartialStatus::input_collinear}));
+    // A constant output.
+    const std::vector<double> flat =
+        partial_correlation(constant, Eigen::VectorXd::Constant(5, 1.0), &status);
+    EXPECT_TRUE(std::isnan(flat[0]));
+    EXPECT_EQ(status[0], PartialStatus::constant_output);
+    // Fewer than k + 3 rows.
+    const std::vector<double> few = partial_correlation(constant.topRows(4), y.head(4), &status);
+    EXPECT_TRUE(std::isnan(few[0]));
+    EXPECT_EQ(status[0], PartialStatus::too_few_rows);
+    // PRCC of a constant output: NaN coefficient, interval and p-value.
+    const PrccResult prcc = partial_rank_correlation(constant, Eigen::VectorXd::Ones(5), 50, 1);
+    EXPECT_TRUE(std::isnan(prcc.coefficient[0]) && std::isnan(prcc.p_value[0]) &&
+                std::isnan(prcc.interval[0].low) && std::isnan(prcc.interval[0].high));
 }
 
 // PRCC on Ishigami: x₂ enters through sin² x₂ and x₃ through x₃⁴ sin x₁, both even functions
