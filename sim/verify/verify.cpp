@@ -502,6 +502,20 @@ int verify_trial(const VerifyCommand& command, const ModelCatalogue& catalogue, 
         report.fail(fmt::format("re-run: the stored scenario no longer loads: {}", error.what()));
         return 1;
     }
+    // The root attributes that the stored scenario determines (a re-run compares datasets, not
+    // these).
+    const auto same_as_scenario = [&](const char* name, long long stored, long long now) {
+        if (stored != now) {
+            report.fail(fmt::format("header: attribute {} is {}, the stored scenario gives {}",
+                                    name, stored, now));
+        }
+    };
+    same_as_scenario("weeks", header.weeks, scenario.weeks);
+    same_as_scenario("replicates", header.replicates, scenario.replicates);
+    if (header.seed != scenario.seed) {
+        report.fail(fmt::format("header: attribute seed is {}, the stored scenario gives {}",
+                                header.seed, scenario.seed));
+    }
     bool models_changed = false;
     const std::vector<Enrolment> enrolments = scenario_enrolments(scenario);
     for (std::size_t e = 0; e < enrolments.size() && e < header.enrolments.size(); ++e) {

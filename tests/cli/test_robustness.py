@@ -290,6 +290,14 @@ def test_verify_passes_intact_files_and_finds_changes():
         result = kindred("verify", "broken.h5", "--sample", "0", cwd=tmp)
         check(result.returncode == 1 and "final_distress: missing" in result.stdout,
               result.stdout)
+        # Root attributes the stored scenario determines: a changed one is found.
+        for name, value in (("weeks", -5), ("seed", 6), ("replicates", 4)):
+            shutil.copy(Path(tmp, "trial.h5"), Path(tmp, "header.h5"))
+            with h5py.File(Path(tmp, "header.h5"), "r+") as f:
+                f.attrs.modify(name, np.array(value, dtype=f.attrs[name].dtype))
+            result = kindred("verify", "header.h5", "--sample", "1", cwd=tmp)
+            check(result.returncode == 1 and f"header: attribute {name} is {value}, the stored "
+                  "scenario gives" in result.stdout, f"{name}: {result.stdout}")
 
         Path(tmp, "s.yaml").write_text(SWEEP.replace("steps: 16", "steps: 2"))
         ok("sweep", "s.yaml", "-o", "sweep.h5", "-q", cwd=tmp)
