@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -58,18 +59,35 @@ int run_server(const ServerOptions& options, const ModelCatalogue& catalogue, st
     if (options.limits.max_sessions < 1) {
         throw InputError("--max-sessions: expected at least 1");
     }
+    {
+        // An address this machine can listen on (a name that resolves, or a numeric address):
+        // "999.1.1.1" is bad input, said before anything else.
+        addrinfo hints{};
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_PASSIVE;
+        addrinfo* found = nullptr;
+        const int status = getaddrinfo(options.host.c_str(), nullptr, &hints, &found);
+        if (found != nullptr) freeaddrinfo(found);
+        if (status != 0) {
+            throw InputError(
+                fmt::format("--host: expected an address or host name, found '{}' ({})",
+                            options.host, gai_strerror(status)));
+        }
+    }
     const WebFiles files(options.web_dir);
-    for (const std::string& problem : files.problems()) err << "kindred serve: " << problem << '\n';
     if (!files.problems().empty()) {
-        err << "kindred serve: run scripts/setup.sh (it installs the page's libraries with npm ci "
-               "in web/) or pass --web-dir\n";
+        // One line: the page's files that cannot be served (the API still works).
+        std::string problems;
+        for (const std::string& problem : files.problems()) {
+            problems += (problems.empty() ? "" : "; ") + problem;
+        }
+        err << "kindred serve: warning: the page is incomplete: " << problems
+            << " (run scripts/setup.sh, which installs the page's libraries with npm ci in web/, "
+               "or pass --web-dir)\n";
     }
     ExplorerApi api(catalogue.load_all(), options.limits);
     const bool loopback_only = is_loopback(options.host);
-    if (!loopback_only) {
-        err << "kindred serve: warning: listening on " << options.host
-            << ", which other machines may reach; the explorer has no authentication\n";
-    }
 
     // SIGINT and SIGTERM are taken by a waiting thread (below), in every thread: block them
     // before any thread starts so that all threads inherit the mask.
@@ -188,6 +206,10 @@ int run_server(const ServerOptions& options, const ModelCatalogue& catalogue, st
             fmt::format("cannot listen on {}:{} (address in use, or not an "
                         "address of this machine)",
                         options.host, options.port));
+    }
+    if (!loopback_only) {
+        err << "kindred serve: warning: listening on " << options.host
+            << ", which other machines may reach; the explorer has no authentication\n";
     }
     const std::string shown_host =
         options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
