@@ -51,14 +51,22 @@ struct Patients {
     std::vector<int> recovered_week;  ///< −1 for none
     std::vector<double> baseline;     ///< initial distress
     std::vector<double> final_distress;
+    /// Distress at middle_week, the week every replicate's patient table also holds (−1: none).
+    std::vector<double> middle_distress;
+    int middle_week = -1;
     /// Row of (replicate, id).
     std::map<std::pair<int, std::int32_t>, std::size_t> row_of;
 };
 
 Patients load_patients(const TrialFile& file) {
     Patients p;
+    bool first = true;
     for (const int replicate : file.replicates) {
         const PatientTable table = file.patients(replicate);
+        // The middle week counts only when every replicate stores it, for the same week.
+        if (first) p.middle_week = table.middle_week;
+        if (table.middle_week != p.middle_week) p.middle_week = -1;
+        first = false;
         for (std::size_t i = 0; i < table.id.size(); ++i) {
             if (table.arm[i] < 0) continue;
             p.row_of[{replicate, table.id[i]}] = p.keys.size();
@@ -67,6 +75,8 @@ Patients load_patients(const TrialFile& file) {
             p.recovered_week.push_back(table.recovered_week[i]);
             p.baseline.push_back(table.initial_distress[i]);
             p.final_distress.push_back(table.final_distress[i]);
+            p.middle_distress.push_back(table.middle_distress.empty() ? kNaN
+                                                                      : table.middle_distress[i]);
         }
     }
     return p;
@@ -94,18 +104,21 @@ std::optional<std::vector<double>> trajectory_values(const TrialFile& file,
 /// Distress of every patient at `week`: trajectories, or the patient table at weeks 0 and T.
 std::optional<std::vector<double>> distress_values(const TrialFile& file, const Patients& patients,
                                                    int week) {
+    // The patient table holds every patient at weeks 0, T and the middle week.
+    const std::vector<double>* table = week == 0                      ? &patients.baseline
+                                       : week == file.weeks           ? &patients.final_distress
+                                       : week == patients.middle_week ? &patients.middle_distress
+                                                                      : nullptr;
     if (auto values = trajectory_values(file, patients, "distress", week)) {
-        // Patients outside a trajectory subsample have the patient table at weeks 0 and T.
-        for (std::size_t i = 0; i < values->size(); ++i) {
-            if (std::isnan((*values)[i]) && week == 0) (*values)[i] = patients.baseline[i];
-            if (std::isnan((*values)[i]) && week == file.weeks) {
-                (*values)[i] = patients.final_distress[i];
+        // Patients outside a trajectory subsample come from the patient table at those weeks.
+        if (table != nullptr) {
+            for (std::size_t i = 0; i < values->size(); ++i) {
+                if (std::isnan((*values)[i])) (*values)[i] = (*table)[i];
             }
         }
         return values;
     }
-    if (week == 0) return patients.baseline;
-    if (week == file.weeks) return patients.final_distress;
+    if (table != nullptr) return *table;
     return std::nullopt;
 }
 
@@ -336,8 +349,8 @@ AnalysisResult analyze_trial(const TrialFile& file, const AnalyzeOptions& option
                    {"mean_difference", ColumnKind::number, "mean distress, arm − control"},
                    {"g", ColumnKind::number, "Hedges' g (negative = less distress than control)"},
                    {"se", ColumnKind::number, "large-sample standard error of g"},
-                   {"ci_low", ColumnKind::number, "g − 1.96 se"},
-                   {"ci_high", ColumnKind::number, "g + 1.96 se"},
+                   {"ci_low", ColumnKind::number, "g − 1.959964 se"},
+                   {"ci_high", ColumnKind::number, "g + 1.959964 se"},
                    {"boot_low", ColumnKind::number, "2.5% percentile of bootstrap g"},
                    {"boot_high", ColumnKind::number, "97.5% percentile of bootstrap g"}});
     effects.description =

@@ -144,6 +144,10 @@ PatientTable TrialFile::patients(int replicate) const {
     table.recovered_week = std::move(stored.recovered_week);
     table.initial_distress = std::move(stored.initial_distress);
     table.final_distress = std::move(stored.final_distress);
+    if (!stored.middle_distress.empty()) {
+        table.middle_distress = std::move(stored.middle_distress);
+        table.middle_week = stored.middle_week;
+    }
     return table;
 }
 

@@ -27,6 +27,10 @@ struct PatientTable {
     std::vector<std::int32_t> recovered_week;  ///< −1 for not recovered by week T
     std::vector<double> initial_distress;
     std::vector<double> final_distress;
+    /// d at `middle_week` (min(52, T), the run summary's middle week); empty in files without
+    /// the column (middle_week −1).
+    std::vector<double> middle_distress;
+    int middle_week = -1;
 };
 
 /// One arm's weekly aggregates of one variable: rows 0 … T.

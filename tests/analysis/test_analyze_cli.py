@@ -285,6 +285,39 @@ def test_file_without_trajectories_uses_the_aggregates():
         check("Week 10: no per-patient distress" in (out / "notes.txt").read_text(), "note")
 
 
+def test_weeks_of_the_patient_table_use_every_patient_of_a_subsample():
+    # With trajectories of half the agents, weeks 0, min(52, T) and T still have every patient
+    # (the patient table), so that analyze's g at week 52 is the run summary's.
+    with tempfile.TemporaryDirectory() as tmp:
+        text = (TRIAL.read_text().replace("weeks: 30", "weeks: 60")
+                .replace("    every_weeks: 1", "    every_weeks: 4\n    agent_fraction: 0.5"))
+        scenario = Path(tmp) / "subsample.yaml"
+        scenario.write_text(text)
+        run = kindred("run", scenario, "-o", "sub.h5", "-q", cwd=tmp)
+        kindred("analyze", "sub.h5", "-o", "out", "--weeks", "48,52,60", "--bootstrap", "50",
+                "--knockouts", "off", "-q", cwd=tmp)
+        with h5py.File(Path(tmp) / "sub.h5", "r") as f:
+            patients = f["replicate_000/patients"]
+            check(int(patients["mid_distress"].attrs["week"]) == 52, "middle week")
+            arm = patients["arm"][()]
+            middle = patients["mid_distress"][()]
+            arms = list(f["arms/name"].asstr()[()])
+        rows = {(r["arm"], r["week"]): r for r in read_csv(Path(tmp) / "out" / "distress.csv")}
+        for a, name in enumerate(arms):
+            everyone = middle[arm == a]
+            row = rows[(name, "52")]
+            check(int(row["n"]) == len(everyone) and row["source"] == "patients",
+                  f"week 52 of {name}: {row}")
+            check(abs(number(row["mean"]) - everyone.mean()) < 1e-12, f"mean of {row}")
+            sampled = rows[(name, "48")]
+            check(int(sampled["n"]) < len(everyone), f"week 48 is not the subsample: {sampled}")
+        effects = {(r["arm"], r["week"]): r for r in read_csv(Path(tmp) / "out" / "effects.csv")}
+        g = hedges_g(middle[arm == 1], middle[arm == 0])
+        check(abs(number(effects[(arms[1], "52")]["g"]) - g) < 1e-10, "g at week 52")
+        summary = [line for line in run.stdout.splitlines() if line.startswith(arms[1])][0]
+        check(f" {g:.2f} [" in summary, f"run summary g@52 differs from {g:.2f}: {summary}")
+
+
 def test_bad_input_is_one_line_with_exit_2():
     Files.make()
     with tempfile.TemporaryDirectory() as tmp:
