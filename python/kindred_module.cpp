@@ -7,6 +7,7 @@
 //     run = scenario.run(replicate=0)
 //     run.aggregates["befriending"]["distress"][:, 0]     # weekly mean distress
 //     run.trajectories["distress"]                         # [weeks, agents]
+#include <fmt/format.h>
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -22,9 +23,11 @@
 #include <vector>
 
 #include "config/scenario.hpp"
+#include "config/yaml_util.hpp"
 #include "core/simulation.hpp"
 #include "core/types.hpp"
 #include "output/recorder.hpp"
+#include "trial/limits.hpp"
 #include "trial/trial.hpp"
 
 #ifndef KINDRED_MODELS_DIR
@@ -86,10 +89,62 @@ struct RunResult {
     int replicate = 0;
 };
 
+/// Refuses, before anything is built, a run that cannot fit: the world (as `kindred run`
+/// checks it, ids included) plus the trajectories this call keeps in memory and copies into
+/// NumPy arrays.
+void check_run_memory(const ScenarioSpec& spec, const std::string& max_memory, int every_weeks,
+                      std::size_t variables, const std::vector<Role>& roles) {
+    MemoryLimit limit;
+    try {
+        if (!max_memory.empty()) limit = parse_memory_limit(max_memory);
+        check_memory(spec, limit);
+    } catch (const InputError& error) {
+        // The command line's option names, as this function's argument.
+        std::string message = error.what();
+        for (const auto& [option, argument] :
+             {std::pair<std::string, std::string>{"--max-memory SIZE", "max_memory='SIZE'"},
+              {"--max-memory", "max_memory"}}) {
+            for (std::size_t at = message.find(option); at != std::string::npos;
+                 at = message.find(option, at + argument.size())) {
+                message.replace(at, option.size(), argument);
+            }
+        }
+        throw InputError(message);
+    }
+    if (limit.kind == MemoryLimit::Kind::unlimited) return;
+    const std::optional<std::uint64_t> available = limit.kind == MemoryLimit::Kind::bytes
+                                                       ? std::optional<std::uint64_t>(limit.bytes)
+                                                       : available_memory();
+    if (!available) return;
+    double rows = 0;
+    for (int week = 0; week <= spec.weeks; ++week) {
+        rows += is_trajectory_week(week, spec.weeks, every_weeks) ? 1 : 0;
+    }
+    const MemoryEstimate estimate = estimate_memory(spec);
+    // The agents kept: the patients alone (the default) when the population says how many,
+    // else every agent the run can have.
+    const bool patients_only = roles.size() == 1 && roles.front() == Role::patient;
+    const double kept = patients_only && spec.population.patients() > 0
+                            ? static_cast<double>(spec.population.patients())
+                            : estimate.agents;
+    // Kept as rows of doubles, then copied into the returned arrays: twice.
+    const double trajectories = 2.0 * kept * rows * static_cast<double>(variables) * 8;
+    if (estimate.bytes + trajectories > static_cast<double>(*available)) {
+        throw InputError(fmt::format(
+            "{}: expected a run whose trajectories fit in memory, found {} for the world and {} "
+            "for {} variables of up to {:.0f} agents in {:.0f} rows, with {} {} (keep fewer "
+            "variables= or roles=, use a larger every_weeks=, or pass max_memory='unlimited')",
+            spec.source_path.string(), format_bytes(estimate.bytes), format_bytes(trajectories),
+            variables, kept, rows, format_bytes(static_cast<double>(*available)),
+            limit.kind == MemoryLimit::Kind::bytes ? "allowed by max_memory" : "available"));
+    }
+}
+
 RunResult run_scenario(const Scenario& scenario, int replicate,
                        const std::vector<std::string>& variable_names,
                        const std::vector<std::string>& role_names, int every_weeks,
-                       const std::function<void(int, py::dict)>& callback) {
+                       const std::function<void(int, py::dict)>& callback,
+                       const std::string& max_memory) {
     const ScenarioSpec& spec = scenario.spec;
     if (replicate < 0) throw InputError("replicate must be ≥ 0");
     if (every_weeks < 1) throw InputError("every_weeks must be ≥ 1");
@@ -97,6 +152,7 @@ RunResult run_scenario(const Scenario& scenario, int replicate,
     for (const auto& name : variable_names) variables.push_back(parse_variable(name));
     std::vector<Role> roles;
     for (const auto& name : role_names) roles.push_back(parse_role(name));
+    check_run_memory(spec, max_memory, every_weeks, variables.size(), roles);
     const auto keep_role = [&](Role role) {
         return roles.empty() || std::find(roles.begin(), roles.end(), role) != roles.end();
     };
@@ -125,6 +181,8 @@ RunResult run_scenario(const Scenario& scenario, int replicate,
         sim.emplace(build_world(spec, replicate), std::move(run));
     }
     for (int week = 0;; ++week) {
+        // Ctrl-C (or any Python signal handler that raises) stops the run between weeks.
+        if (PyErr_CheckSignals() != 0) throw py::error_already_set();
         {
             py::gil_scoped_release release;
             sim->begin_week();
@@ -262,7 +320,17 @@ PYBIND11_MODULE(kindred, m) {
     m.attr("__version__") = kindred_version();
     // Bad input (a scenario's line and key, an unknown override) raises kindred.InputError, a
     // ValueError; other failures (RuntimeFailure: I/O) raise RuntimeError.
-    py::register_exception<InputError>(m, "InputError", PyExc_ValueError);
+    // The message is escaped as the command line prints it: a path with bytes that are not
+    // UTF-8 would otherwise leave Python an exception without a message.
+    static py::exception<InputError> input_error(m, "InputError", PyExc_ValueError);
+    py::register_exception_translator([](std::exception_ptr thrown) {
+        try {
+            if (thrown) std::rethrow_exception(thrown);
+        } catch (const InputError& error) {
+            input_error(
+                detail::printable(error.what(), std::numeric_limits<std::size_t>::max()).c_str());
+        }
+    });
 
     py::class_<Scenario>(m, "Scenario", "A loaded and validated scenario (read-only).")
         .def_property_readonly("name", [](const Scenario& s) { return s.spec.name; })
@@ -310,6 +378,7 @@ PYBIND11_MODULE(kindred, m) {
                                           "recreation", "help_received", "help_given", "strain"},
              py::arg("roles") = std::vector<std::string>{"patient"}, py::arg("every_weeks") = 1,
              py::arg("callback") = std::function<void(int, py::dict)>{},
+             py::arg("max_memory") = std::string(),
              R"(Runs one replicate in memory (nothing is written) and returns a Run.
 
 replicate: replicate index (random streams keyed (seed, replicate), as `kindred run`).
@@ -317,7 +386,10 @@ variables: per-agent variables kept in the trajectories.
 roles: roles kept in the trajectories ([] = every role).
 every_weeks: trajectory rows at weeks 0, n, 2n, ... and the last week.
 callback: called as callback(week, state) after each week is computed, state a dict of
-    NumPy arrays of every agent (distress, agency, ..., help_received, arm, role codes).)");
+    NumPy arrays of every agent (distress, agency, ..., help_received, arm, role codes).
+max_memory: as `kindred run --max-memory` ('16G', 'unlimited'; default: what is available).
+    A run whose world and returned trajectories would not fit raises InputError before it
+    starts. Ctrl-C stops a run between weeks (KeyboardInterrupt).)");
 
     py::class_<RunResult>(m, "Run", "The results of one replicate, as NumPy arrays.")
         .def_readonly("replicate", &RunResult::replicate)
@@ -379,7 +451,7 @@ knockout.NAME). Raises kindred.InputError (a ValueError) naming the file, line a
             return run_scenario(scenario, replicate,
                                 {"distress", "agency", "knowledge", "strengths", "recreation",
                                  "help_received", "help_given", "strain"},
-                                {"patient"}, 1, {});
+                                {"patient"}, 1, {}, {});
         },
         py::arg("path"), py::arg("overrides") = std::vector<std::string>{},
         py::arg("replicate") = 0, "load_scenario(path, overrides).run(replicate).");

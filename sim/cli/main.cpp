@@ -13,6 +13,7 @@
 
 #include "analysis/command.hpp"
 #include "config/scenario.hpp"
+#include "config/yaml_util.hpp"
 #include "core/types.hpp"
 #include "narrate/narrate.hpp"
 #include "output/hdf5_writer.hpp"
@@ -39,20 +40,8 @@ using namespace kindred;
 /// An error message as one line: line breaks and other control characters escaped (a message
 /// may quote a file name or value that holds them), at most 2000 characters.
 std::string one_line(std::string_view message) {
-    std::string line;
-    for (const char c : message) {
-        if (line.size() >= 2000) return line + "...";
-        if (c == '\n') {
-            line += "\\n";
-        } else if (c == '\r') {
-            line += "\\r";
-        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-            line += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-        } else {
-            line += c;
-        }
-    }
-    return line;
+    // Control characters and bytes that are not UTF-8 (a file name's) escaped.
+    return detail::printable(message, 2000);
 }
 
 /// A mistyped subcommand ("kindred runn", "kindred models lst"): CLI11 says only that a

@@ -291,6 +291,15 @@ ModelCatalogue::ModelCatalogue(std::vector<std::filesystem::path> directories)
 ModelCatalogue catalogue_from_environment(std::vector<std::filesystem::path> given,
                                           const std::filesystem::path& builtin) {
     std::vector<std::filesystem::path> dirs = std::move(given);
+    for (const std::filesystem::path& dir : dirs) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(dir, ec)) {
+            throw InputError(fmt::format(
+                "models directory '{}': expected a directory of model files, found {}",
+                dir.string(),
+                std::filesystem::exists(dir, ec) ? "something else" : "nothing by that name"));
+        }
+    }
     if (const char* env = std::getenv("KINDRED_MODELS_PATH"); env != nullptr && *env != '\0') {
         std::string_view rest(env);
         while (!rest.empty()) {

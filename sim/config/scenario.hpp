@@ -103,9 +103,9 @@ class ModelCatalogue {
 };
 
 /// The catalogue the command line and the Python module search: the `given` directories (in
-/// order), then those of $KINDRED_MODELS_PATH (':'-separated; empty entries skipped; an entry
-/// that is not a directory throws InputError), then `builtin` (the catalogue of the source
-/// tree).
+/// order; each must exist, else InputError), then those of $KINDRED_MODELS_PATH (':'-separated;
+/// empty entries skipped; an entry that is not a directory throws InputError), then `builtin` (the
+/// catalogue of the source tree).
 ModelCatalogue catalogue_from_environment(std::vector<std::filesystem::path> given,
                                           const std::filesystem::path& builtin);
 

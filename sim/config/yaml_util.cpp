@@ -144,7 +144,7 @@ std::string read_text_file(const std::filesystem::path& path, std::string_view w
         }
     }
     errno = 0;
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(name.c_str(), "rb"),
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                          &std::fclose);
     if (!file) {
         const int error = errno != 0 ? errno : ENOENT;

@@ -249,8 +249,9 @@ std::string PatientStories::format() const {
     for (const Story& story : stories_) {
         const int last = story.weeks.empty() ? 0 : story.weeks.back();
         const bool control = story.arm == control_arm_;
+        // "(arm control)", not "(arm control, control)", when the control arm is so named.
         out += fmt::format("\nPatient {} (arm {}{})\n", story.id, arm_names_[story.arm],
-                           control ? ", control" : "");
+                           control && arm_names_[story.arm] != "control" ? ", control" : "");
         const std::vector<ProgramSeen>& programs = arm_programs_[story.arm];
         if (programs.empty()) {
             out += "  Programs: none beyond usual care (the care coordinator).\n";
@@ -305,12 +306,25 @@ std::string PatientStories::format() const {
                 if (change < story.distress[fall] - story.distress[fall - 1]) fall = k;
                 if (change > story.distress[rise] - story.distress[rise - 1]) rise = k;
             }
-            points.emplace_back(story.weeks[fall], 1,
-                                fmt::format("largest weekly fall in distress, {:.2f} → {:.2f}",
-                                            story.distress[fall - 1], story.distress[fall]));
-            points.emplace_back(story.weeks[rise], 1,
-                                fmt::format("largest weekly rise in distress, {:.2f} → {:.2f}",
-                                            story.distress[rise - 1], story.distress[rise]));
+            // Only a real fall or rise is one (a patient whose distress only rose has no fall),
+            // with as many decimals as it takes to tell the two values apart.
+            const auto change = [&](std::size_t k) {
+                const double before = story.distress[k - 1], after = story.distress[k];
+                int decimals = 2;
+                while (decimals < 6 && fmt::format("{:.{}f}", before, decimals) ==
+                                           fmt::format("{:.{}f}", after, decimals)) {
+                    ++decimals;
+                }
+                return fmt::format("{:.{}f} → {:.{}f}", before, decimals, after, decimals);
+            };
+            if (story.distress[fall] < story.distress[fall - 1]) {
+                points.emplace_back(story.weeks[fall], 1,
+                                    "largest weekly fall in distress, " + change(fall));
+            }
+            if (story.distress[rise] > story.distress[rise - 1]) {
+                points.emplace_back(story.weeks[rise], 1,
+                                    "largest weekly rise in distress, " + change(rise));
+            }
         }
         if (story.recovered_week != kNone) {
             points.emplace_back(story.recovered_week, 3,

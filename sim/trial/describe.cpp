@@ -7,6 +7,8 @@
 #include <array>
 #include <cmath>
 
+#include "config/yaml_util.hpp"
+
 namespace kindred {
 namespace {
 
@@ -237,7 +239,8 @@ std::string format_parameter_table() {
 }
 
 std::string format_scenario(const ScenarioSpec& s, const std::string& output) {
-    std::string out = fmt::format("scenario {} ({}): valid\n", s.name, s.source_path.string());
+    std::string out = fmt::format("scenario {} ({}): valid\n", s.name,
+                                  detail::printable(s.source_path.string(), 4096));
     if (!s.description.empty()) out += fmt::format("  {}\n", s.description);
     if (s.population.kind == PopulationSpec::Kind::csv) {
         out += fmt::format("population: CSV agents {} ties {}\n", s.population.agents_csv.string(),
@@ -288,7 +291,7 @@ std::string format_scenario(const ScenarioSpec& s, const std::string& output) {
         out +=
             "counterfactual: each replicate also runs without any program (individual effects)\n";
     }
-    out += fmt::format("output: {}\n", output);
+    out += fmt::format("output: {}\n", detail::printable(output, 4096));
     return out;
 }
 

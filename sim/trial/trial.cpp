@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "config/yaml_util.hpp"
 #include "network/graph_models.hpp"
 #include "network/population.hpp"
 #include "output/hdf5_writer.hpp"
@@ -640,7 +641,8 @@ std::string format_summary(const TrialResult& result) {
                                stats(arm.individual_end));
         }
     }
-    out += fmt::format("Results: {} ({:.1f} s{}{})\n", result.output.string(), result.seconds,
+    out += fmt::format("Results: {} ({:.1f} s{}{})\n",
+                       detail::printable(result.output.string(), 4096), result.seconds,
                        result.replicates_before > 0
                            ? fmt::format("; resumed: {} replicates read back, {} run",
                                          result.replicates_before, result.replicates_run)

@@ -368,6 +368,24 @@ def test_models_list():
               "which is not a directory" in one_error_line(result), "message", result)
 
 
+def test_a_file_name_that_is_not_utf8_is_opened():
+    # The name is shown escaped in messages, but the file itself is opened by its bytes.
+    with tempfile.TemporaryDirectory() as tmp:
+        name = os.fsencode(tmp) + b"/l\xe9.yaml"
+        with open(name, "wb") as f:
+            f.write(DEFAULT_SCENARIO.read_bytes())
+        result = harness.run(KINDRED, "validate", os.fsdecode(name), cwd=tmp, timeout=120,
+                             env=harness.environment())
+        check_rc(result, 0)
+        check("valid" in result.stdout, "not validated", result)
+        with open(name, "ab") as f:
+            f.write(b"unknown_key: 1\n")
+        result = harness.run(KINDRED, "validate", os.fsdecode(name), cwd=tmp, timeout=120,
+                             env=harness.environment())
+        check_rc(result, INPUT_ERROR)
+        check("l\\xe9.yaml:" in one_error_line(result), "escaped name", result)
+
+
 def test_models_show_befriending():
     with tempfile.TemporaryDirectory() as tmp:
         result = kindred("models", "show", "befriending", cwd=tmp)

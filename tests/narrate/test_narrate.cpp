@@ -117,13 +117,47 @@ TEST_F(Narrate, TellsTheProgramsTiesHelpAndTurningPoints) {
 
     const std::string text = stories.format();
     for (const char* phrase :
-         {"What happened to 2 patients", "arm control, control", "none beyond usual care",
+         {"What happened to 2 patients", "(arm control)", "none beyond usual care",
           "Programs: Befriending, weeks 0–20", "Befriending brought a friend tie to volunteer",
           "Befriending ended, and with it", "At the start: distress", "At week 40: distress",
           "Help received:", "Help given:", "largest weekly fall in distress",
           "largest weekly rise in distress"}) {
         EXPECT_NE(text.find(phrase), std::string::npos) << phrase << "\n" << text;
     }
+}
+
+TEST_F(Narrate, AFallIsAFallAndARiseARise) {
+    // In 8 weeks some patients' distress only rises or only falls: they get no turning point
+    // of the other kind, and every value pair printed goes the way its words say.
+    const ScenarioSpec spec = scenario(200, 8);
+    PatientStories stories(spec, 200);
+    run(spec, &stories, "turns.h5");
+    int monotone = 0;
+    for (const PatientStories::Story& story : stories.stories()) {
+        bool rises = false, falls = false;
+        for (std::size_t k = 1; k < story.distress.size(); ++k) {
+            rises |= story.distress[k] > story.distress[k - 1];
+            falls |= story.distress[k] < story.distress[k - 1];
+        }
+        monotone += rises != falls ? 1 : 0;
+    }
+    ASSERT_GT(monotone, 0) << "no patient to test on";
+    const std::string text = stories.format();
+    int checked = 0;
+    for (const auto& [words, sign] :
+         {std::pair<std::string, int>{"largest weekly fall in distress, ", -1},
+          {"largest weekly rise in distress, ", 1}}) {
+        for (std::size_t at = text.find(words); at != std::string::npos;
+             at = text.find(words, at + 1)) {
+            const std::size_t start = at + words.size();
+            const std::size_t arrow = text.find(" → ", start);
+            const double before = std::stod(text.substr(start, arrow - start));
+            const double after = std::stod(text.substr(arrow + std::string(" → ").size()));
+            EXPECT_EQ((after - before) * sign > 0, true) << text.substr(at, 60);
+            ++checked;
+        }
+    }
+    EXPECT_EQ(checked, 2 * 200 - monotone);
 }
 
 TEST_F(Narrate, TellsRecoveryWhenItComes) {

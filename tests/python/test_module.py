@@ -148,7 +148,19 @@ def test_errors_are_python_exceptions():
             (lambda: kindred.load_scenario(REPO / "no" / "such.yaml"), "such.yaml"),
             (lambda: kindred.load_scenario(SCENARIO).run(variables=["mood"]), "mood"),
             (lambda: kindred.load_scenario(SCENARIO).run(every_weeks=0), "every_weeks"),
-            (lambda: kindred.load_scenario_text("name: x\nweeks: -3\narms: []\n"), "weeks")]:
+            (lambda: kindred.load_scenario_text("name: x\nweeks: -3\narms: []\n"), "weeks"),
+            # A models folder that does not exist is said, not skipped.
+            (lambda: kindred.load_scenario(SCENARIO, models_dirs=[REPO / "no_such_models"]),
+             "models directory"),
+            # A path that is not UTF-8 still gives a message (escaped as on the command line).
+            (lambda: kindred.load_scenario_text("name: x", path="\udcff.yaml"), "\\xff.yaml"),
+            # Refused before anything is built: too large for memory, or for 32-bit ids.
+            (lambda: kindred.load_scenario(SCENARIO).run(max_memory="1K"), "max_memory"),
+            (lambda: kindred.load_scenario(SCENARIO).run(max_memory="many"), "max_memory many"),
+            (lambda: kindred.load_scenario(
+                SCENARIO, overrides=["population.patients=2000000000"]).run(), "32-bit ids"),
+            (lambda: kindred.load_scenario(SCENARIO, overrides=["weeks=100000"]).run(
+                max_memory="2G", every_weeks=1), "trajectories fit in memory")]:
         try:
             call()
         except kindred.InputError as error:
@@ -156,6 +168,24 @@ def test_errors_are_python_exceptions():
             check(expected in str(error), f"message '{error}' does not name '{expected}'")
         else:
             raise Failure(f"no InputError for {expected}")
+
+
+def test_keyboard_interrupt_stops_a_run_between_weeks():
+    # A SIGINT (Ctrl-C) during a long run raises KeyboardInterrupt in the calling thread.
+    import os
+    import signal
+    import threading
+    scenario = kindred.load_scenario(SCENARIO, overrides=["weeks=100000"])
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        scenario.run(variables=["distress"], every_weeks=1000)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise Failure("a run of 100000 weeks ended without KeyboardInterrupt")
+    finally:
+        timer.cancel()
 
 
 def main():
