@@ -1,10 +1,16 @@
 // The HDF5 plumbing shared by Kindred's file formats.
 #include "hdf5/common.hpp"
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 
 namespace kindred::hdf5 {
 namespace {
@@ -37,6 +43,46 @@ std::string error_detail() {
     if (messages.empty()) return {};
     if (messages.size() == 1) return messages.front();
     return messages.front() + " (" + messages.back() + ")";
+}
+
+bool sync_to_disk(hid_t file) {
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) return false;
+    // The default (sec2) driver's handle is a pointer to its file descriptor.
+    const hid_t access = H5Fget_access_plist(file);
+    if (access < 0) return false;
+    const hid_t driver = H5Pget_driver(access);
+    H5Pclose(access);
+    if (driver != H5FD_SEC2) return false;
+    void* handle = nullptr;
+    if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || handle == nullptr) return false;
+    return ::fdatasync(*static_cast<int*>(handle)) == 0;
+}
+
+bool sync_folder_of(const std::string& path) {
+    const std::string folder = std::filesystem::path(path).parent_path().empty()
+                                   ? std::string(".")
+                                   : std::filesystem::path(path).parent_path().string();
+    const int descriptor = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (descriptor < 0) return false;
+    const bool synced = ::fsync(descriptor) == 0;
+    ::close(descriptor);
+    return synced;
+}
+
+int rename_no_replace(const std::string& from, const std::string& to) {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+        return 0;
+    }
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return errno;
+    // No RENAME_NOREPLACE here (NFS, some FUSE file systems): a hard link is exclusive too.
+    if (::link(from.c_str(), to.c_str()) == 0) {
+        ::unlink(from.c_str());
+        return 0;
+    }
+    if (errno != EPERM && errno != ENOTSUP && errno != ENOSYS) return errno;
+    // Nor hard links: checked, then renamed (a window remains, on these file systems only).
+    if (::access(to.c_str(), F_OK) == 0) return EEXIST;
+    return ::rename(from.c_str(), to.c_str()) == 0 ? 0 : errno;
 }
 
 std::string utc_timestamp() {

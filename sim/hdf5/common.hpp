@@ -127,6 +127,20 @@ concept Number = requires {
 /// The time now in UTC, "YYYY-MM-DDTHH:MM:SSZ": the `created` attribute of Kindred's files.
 std::string utc_timestamp();
 
+/// Writes what the kernel holds of an open file (flushed first with H5Fflush) to the disk,
+/// so that it survives the machine's failure, not only the process's. False when the file's
+/// driver has no descriptor to sync or the sync fails (errno set).
+bool sync_to_disk(hid_t file);
+
+/// Syncs the folder holding `path`, so that a rename into it survives the machine's failure.
+/// Best effort: false when the folder cannot be opened or synced.
+bool sync_folder_of(const std::string& path);
+
+/// Renames `from` to `to` unless `to` exists (atomically where the file system allows:
+/// renameat2's RENAME_NOREPLACE, else a hard link then unlinking `from`). Returns 0, or
+/// EEXIST when `to` exists (then `from` is left), or another errno.
+int rename_no_replace(const std::string& from, const std::string& to);
+
 /// The variable-length UTF-8 string type, unchecked (an invalid handle when H5Tcopy fails).
 Handle utf8_string_type();
 

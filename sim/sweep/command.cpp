@@ -37,6 +37,12 @@ void check_sweep_memory(const SweepPlan& plan, const MemoryLimit& limit) {
     check_memory(scenario, limit, worker_threads());
 }
 
+/// What `kindred sweep` says for a shard beyond the sweep's runs (an array of more tasks than
+/// runs): it has nothing to do, and succeeds, so that a merge job waiting on the array runs.
+struct EmptyShard {
+    std::string message;
+};
+
 SweepSummary run(const SweepCommand& command, const ModelCatalogue& models, const MpiSession* mpi) {
     std::optional<Shard> shard;
     if (!command.shard.empty()) {
@@ -54,6 +60,12 @@ SweepSummary run(const SweepCommand& command, const ModelCatalogue& models, cons
         command.output.empty() ? std::filesystem::path("results") / (plan.base.name + ".sweep.h5")
                                : std::filesystem::path(command.output);
     options.output = shard_path(output, options.shard);
+    if (make_header(plan, options.shard).rows() == 0) {
+        throw EmptyShard{fmt::format(
+            "Shard {} holds no runs (the sweep has {}): nothing to do, no file written; kindred "
+            "merge needs no file for it\n",
+            options.shard.label(), plan.runs_total())};
+    }
     options.resume = command.resume;
     options.overwrite = command.overwrite;
     if (mpi == nullptr) options.stop_signal = [] { return StopSignals::received(); };
@@ -81,7 +93,13 @@ int sweep_command(const SweepCommand& command, const ModelCatalogue& models, std
         // SIGINT / SIGTERM: no new runs are handed out, those running finish and are
         // recorded; the file stays resumable (it is kill-safe in any case).
         const StopSignals signals;
-        const SweepSummary summary = run(command, models, nullptr);
+        SweepSummary summary;
+        try {
+            summary = run(command, models, nullptr);
+        } catch (const EmptyShard& empty) {
+            out << empty.message << std::flush;
+            return 0;
+        }
         out << format_sweep_summary(summary) << std::flush;
         if (summary.stopped_by != 0) {
             std::string again = "kindred sweep " + command.scenario + " --resume";
@@ -105,7 +123,11 @@ int sweep_command(const SweepCommand& command, const ModelCatalogue& models, std
     }
     const MpiSession mpi;
     if (mpi.rank() == 0) {
-        out << format_sweep_summary(run(command, models, &mpi)) << std::flush;
+        try {
+            out << format_sweep_summary(run(command, models, &mpi)) << std::flush;
+        } catch (const EmptyShard& empty) {
+            out << empty.message << std::flush;
+        }
         return 0;
     }
     // An error before the runs begin is rank 0's to report: it prints it and alone exits
@@ -113,6 +135,8 @@ int sweep_command(const SweepCommand& command, const ModelCatalogue& models, std
     // could kill rank 0 before it had printed why.
     try {
         run(command, models, &mpi);
+    } catch (const EmptyShard&) {
+        return 0;  // rank 0 says so
     } catch (const PeerFailure&) {
         return 0;  // rank 0 reports the error
     } catch (const InputError&) {
@@ -134,7 +158,8 @@ int merge_command(const std::vector<std::string>& inputs, const std::string& out
         }
         check_replaceable(output, "kindred-sweep", "--force", paths);
     }
-    merge_sweep_files(paths, output);
+    const StopSignals signals;  // SIGTERM or Ctrl-C: the temporary file is removed
+    merge_sweep_files(paths, output, [] { return StopSignals::received(); });
     const std::unique_ptr<SweepFile> merged = SweepFile::open(output, false);
     out << fmt::format("Merged {} files: {} runs of scenario '{}' ({} design)\nResults: {}\n",
                        inputs.size(), merged->header().runs_total, merged->header().scenario_name,

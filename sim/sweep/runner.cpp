@@ -52,7 +52,7 @@ std::unique_ptr<SweepFile> open_sweep_output(const SweepPlan& plan, const SweepO
                         options.output.string(), state));
     }
     if (exists) check_replaceable(options.output, "kindred-sweep", "--overwrite");
-    return SweepFile::create(options.output, planned);
+    return SweepFile::create(options.output, planned, exists && options.overwrite);
 }
 
 int worker_threads() {
@@ -111,6 +111,7 @@ SweepRecorder::SweepRecorder(SweepFile& file, const SweepOptions& options)
     : file_(file),
       options_(options),
       started_(std::chrono::steady_clock::now()),
+      output_before_(file.output_seconds()),
       layout_(file.header().layout()),
       missing_(file.missing_runs()) {
     summary_.output = options.output;
@@ -140,7 +141,7 @@ SweepSummary SweepRecorder::finish() {
     summary_.runs_run = recorded();
     summary_.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    summary_.output_seconds = file_.output_seconds();
+    summary_.output_seconds = file_.output_seconds() - output_before_;
     return summary_;
 }
 

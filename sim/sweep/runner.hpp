@@ -87,6 +87,9 @@ class SweepRecorder {
     SweepFile& file_;
     const SweepOptions& options_;
     std::chrono::steady_clock::time_point started_;
+    /// The file's output time before the clock started (its creation): not part of the
+    /// summary's share, which is of the time the runs took.
+    double output_before_ = 0.0;
     OutcomeLayout layout_;
     std::vector<std::int64_t> missing_;
     SweepSummary summary_;

@@ -28,9 +28,13 @@
 #include <utility>
 
 #include "hdf5/common.hpp"
+#include "trial/interrupt.hpp"
 #include "trial/trial.hpp"
 
 namespace kindred::sweep {
+
+/// The longest a written run waits for its done flag (SweepFile::write_run).
+constexpr auto kCommitInterval = std::chrono::seconds(1);
 namespace {
 
 constexpr const char* kFormat = "kindred-sweep";
@@ -56,6 +60,15 @@ class Io : public hdf5::Checked {
 
     [[noreturn]] void fail(const std::string& what) const override {
         const std::string detail = hdf5::error_detail();
+        if (!input_path_.empty() && detail.find("unable to lock file") != std::string::npos) {
+            // HDF5's lock: another process has the file open for writing (or this file system
+            // has no locks). Not damage.
+            throw InputError(fmt::format(
+                "{}: expected a sweep file no other process writes, found one in use (HDF5 "
+                "could not lock it): wait for that process to end; where the file system has no "
+                "locks, set HDF5_USE_FILE_LOCKING=FALSE",
+                input_path_));
+        }
         if (!input_path_.empty()) {
             throw InputError(
                 fmt::format("{}: expected a readable kindred sweep file, found a damaged one: {}{}",
@@ -214,7 +227,38 @@ struct OpenSweepFile {
     std::vector<Handle> outcome_datasets;  ///< in layout.fields order
     bool writable = false;
     bool complete = false;
+    bool sync_each_run = true;
     double output_seconds = 0.0;
+    /// Rows written whose done flags wait for the next commit (sync_each_run).
+    std::vector<hsize_t> pending;
+    std::chrono::steady_clock::time_point last_commit = std::chrono::steady_clock::now();
+
+    /// Sets the done flag of `row` and flushes. Caller holds the lock.
+    void mark_done(hsize_t row) {
+        const std::string what = "cannot mark row " + std::to_string(row) + " done";
+        const hsize_t count = 1;
+        const Handle file_space(io.check(H5Dget_space(done.get()), what), H5Sclose);
+        io.check_status(
+            H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &row, nullptr, &count, nullptr),
+            what);
+        const Handle memory_space(io.check(H5Screate_simple(1, &count, nullptr), what), H5Sclose);
+        const std::int8_t one = 1;
+        io.check_status(H5Dwrite(done.get(), H5T_NATIVE_INT8, memory_space.get(), file_space.get(),
+                                 H5P_DEFAULT, &one),
+                        what);
+    }
+
+    /// The rows written since the last commit go to the disk, then their flags are set: a
+    /// flag that survives the machine's failure always has its row. Caller holds the lock.
+    void commit() {
+        if (pending.empty()) return;
+        io.check_status(H5Fflush(file.get(), H5F_SCOPE_LOCAL), "cannot flush the file");
+        hdf5::sync_to_disk(file.get());
+        for (const hsize_t row : pending) mark_done(row);
+        io.check_status(H5Fflush(file.get(), H5F_SCOPE_LOCAL), "cannot flush the file");
+        pending.clear();
+        last_commit = std::chrono::steady_clock::now();
+    }
 
     void open_datasets() {
         const Handle runs(
@@ -280,12 +324,17 @@ std::optional<Shard> shard_from_slurm() {
             "every index), found {}",
             step));
     }
+    const long long max = read("SLURM_ARRAY_TASK_MAX", std::to_string(min + count - 1).c_str());
     const long long index = id - min;
-    if (count < 1 || index < 0 || index >= count) {
-        throw InputError(
-            fmt::format("environment: SLURM_ARRAY_TASK_ID={} with SLURM_ARRAY_TASK_MIN={} and "
-                        "SLURM_ARRAY_TASK_COUNT={}: expected a task of a contiguous array",
-                        id, min, count));
+    // A re-run of some tasks (--array=5,11, or --array=5) has other MIN, MAX and COUNT than the
+    // array that made the shards: the shard cannot be told from them.
+    if (count < 2 || max - min + 1 != count || index < 0 || index >= count) {
+        throw InputError(fmt::format(
+            "environment: SLURM_ARRAY_TASK_ID={} with SLURM_ARRAY_TASK_MIN={}, "
+            "SLURM_ARRAY_TASK_MAX={} and SLURM_ARRAY_TASK_COUNT={}: expected a task of a "
+            "contiguous array of two or more tasks (a re-run of some tasks of an array cannot "
+            "say its shard: pass --shard I/N)",
+            id, min, max, count));
     }
     return Shard{static_cast<int>(index), static_cast<int>(count)};
 }
@@ -363,11 +412,14 @@ SweepHeader make_header(const SweepPlan& plan, const Shard& shard) {
 
 void check_same_sweep(const SweepHeader& stored, const SweepHeader& planned,
                       const std::filesystem::path& path, bool compare_shard) {
+    // compare_shard is false for kindred merge, which compares shards with one another.
     const auto differ = [&](std::string_view what) {
         throw InputError(fmt::format(
-            "{}: holds a different sweep: {} (a sweep file continues only the sweep that made "
-            "it; write to another file, or --overwrite)",
-            path.string(), what));
+            "{}: holds a different sweep: {} ({})", path.string(), what,
+            compare_shard ? "a sweep file continues only the sweep that made it; write to "
+                            "another file, or --overwrite"
+                          : "the shards of a merge must all come from one sweep: the same "
+                            "scenario, --set options and Kindred version"));
     };
     if (stored.scenario_text != planned.scenario_text) {
         differ(fmt::format("the scenario text differs from {}'s", planned.scenario_path));
@@ -399,6 +451,10 @@ SweepFile::SweepFile(std::unique_ptr<detail::OpenSweepFile> file) : file_(std::m
 SweepFile::~SweepFile() {
     if (!file_) return;
     const hdf5::Lock lock;
+    try {
+        file_->commit();  // runs written before an error or a stop keep their flags
+    } catch (...) {       // NOLINT(bugprone-empty-catch): a destructor must not throw; the rows
+    }                     // without flags are run again by --resume
     file_->outcome_datasets.clear();
     file_->done.reset();
     file_->file.reset();
@@ -410,7 +466,7 @@ bool SweepFile::complete() const { return file_->complete; }
 double SweepFile::output_seconds() const { return file_->output_seconds; }
 
 std::unique_ptr<SweepFile> SweepFile::create(const std::filesystem::path& path,
-                                             const SweepHeader& header) {
+                                             const SweepHeader& header, bool replace) {
     const auto started = std::chrono::steady_clock::now();
     const Io io(fmt::format("'{}'", path.string()), true);
     if (path.has_parent_path()) {
@@ -532,6 +588,9 @@ std::unique_ptr<SweepFile> SweepFile::create(const std::filesystem::path& path,
                 }
             }
             io.check_status(H5Fflush(root, H5F_SCOPE_GLOBAL), "cannot flush the file");
+            // On the disk before it gets its name: a file under the final name is whole even
+            // after the machine fails.
+            hdf5::sync_to_disk(root);
         } catch (...) {
             std::error_code ignored;
             std::filesystem::remove(temporary, ignored);
@@ -539,14 +598,26 @@ std::unique_ptr<SweepFile> SweepFile::create(const std::filesystem::path& path,
         }
     }
     std::error_code error;
-    std::filesystem::rename(temporary, path, error);
+    if (replace) {
+        std::filesystem::rename(temporary, path, error);
+    } else if (const int failed = hdf5::rename_no_replace(temporary.string(), path.string())) {
+        error = std::error_code(failed, std::generic_category());
+    }
     if (error) {
-        std::filesystem::remove(temporary, error);
+        std::error_code ignored;
+        std::filesystem::remove(temporary, ignored);
+        if (error == std::errc::file_exists) {
+            throw InputError(fmt::format(
+                "{}: expected a new sweep file, found one that another process created while "
+                "this one prepared it (two tasks for one shard?); it is left as it is",
+                path.string()));
+        }
         throw RuntimeFailure(
             fmt::format("cannot write sweep file '{}': cannot rename '{}' to "
                         "it: {}",
                         path.string(), temporary.string(), error.message()));
     }
+    hdf5::sync_folder_of(path.string());
     std::unique_ptr<SweepFile> file = open(path, true);
     file->file_->output_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -681,8 +752,14 @@ std::vector<double> SweepFile::read_outcome_field(std::size_t f) const {
         "cannot read /runs/" + file_->layout.fields[f].name);
 }
 
+void SweepFile::commit() {
+    const hdf5::Lock lock;
+    file_->commit();
+}
+
 std::vector<std::int8_t> SweepFile::done() const {
     const hdf5::Lock lock;
+    file_->commit();  // the flags of every run written so far
     const Io& io = file_->io;
     return io.read_values<std::int8_t>(file_->done.get(),
                                        static_cast<std::size_t>(file_->header.rows()),
@@ -737,23 +814,23 @@ void SweepFile::write_run(std::int64_t run_id, std::span<const double> outcomes)
                         what);
     }
     io.check_status(H5Fflush(state.file.get(), H5F_SCOPE_LOCAL), "cannot flush the file");
-    {
-        const std::string what = "cannot mark run " + std::to_string(run_id) + " done";
-        const hsize_t start = row, count = 1;
-        const Handle file_space(io.check(H5Dget_space(state.done.get()), what), H5Sclose);
-        io.check_status(
-            H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr),
-            what);
-        const Handle memory_space(io.check(H5Screate_simple(1, &count, nullptr), what), H5Sclose);
-        const std::int8_t one = 1;
-        io.check_status(H5Dwrite(state.done.get(), H5T_NATIVE_INT8, memory_space.get(),
-                                 file_space.get(), H5P_DEFAULT, &one),
-                        what);
+    if (state.sync_each_run) {
+        // Flags are set in commits, at most one a second: each syncs the rows written since
+        // the last, then sets their flags (one sync for many runs, on slow cluster file
+        // systems too). A kill loses at most a second of runs, which --resume runs again.
+        state.pending.push_back(row);
+        if (std::chrono::steady_clock::now() - state.last_commit >= kCommitInterval) {
+            state.commit();
+        }
+    } else {
+        state.mark_done(row);
         io.check_status(H5Fflush(state.file.get(), H5F_SCOPE_LOCAL), "cannot flush the file");
     }
     state.output_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
+
+void SweepFile::set_sync_each_run(bool sync) { file_->sync_each_run = sync; }
 
 void SweepFile::set_complete() {
     detail::OpenSweepFile& state = *file_;
@@ -770,6 +847,7 @@ void SweepFile::set_complete() {
     const std::int8_t one = 1;
     io.check_status(H5Awrite(attribute.get(), H5T_NATIVE_INT8, &one), "cannot set complete");
     io.check_status(H5Fflush(state.file.get(), H5F_SCOPE_GLOBAL), "cannot flush the file");
+    hdf5::sync_to_disk(state.file.get());
     state.complete = true;
     state.output_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -778,7 +856,8 @@ void SweepFile::set_complete() {
 // ---- merge ----
 
 void merge_sweep_files(const std::vector<std::filesystem::path>& inputs,
-                       const std::filesystem::path& output) {
+                       const std::filesystem::path& output,
+                       const std::function<int()>& stop_signal) {
     if (inputs.empty()) throw InputError("merge: expected one or more shard files, found none");
     std::vector<std::unique_ptr<SweepFile>> files;
     for (const std::filesystem::path& input : inputs)
@@ -834,6 +913,7 @@ void merge_sweep_files(const std::vector<std::filesystem::path>& inputs,
     try {
         {
             std::unique_ptr<SweepFile> target = SweepFile::create(temporary, merged);
+            target->set_sync_each_run(false);  // synced whole by set_complete, before its name
             const OutcomeLayout layout = merged.layout();
             std::vector<double> row(layout.size);
             for (std::size_t i = 0; i < files.size(); ++i) {
@@ -843,6 +923,13 @@ void merge_sweep_files(const std::vector<std::filesystem::path>& inputs,
                     fields.push_back(files[i]->read_outcome_field(f));
                 }
                 for (std::int64_t r = 0; r < header.rows(); ++r) {
+                    if (const int signal = stop_signal ? stop_signal() : 0) {
+                        throw Interrupted(
+                            signal, fmt::format("interrupted by {}: the merge into {} was stopped "
+                                                "and nothing was written (the shards are as they "
+                                                "were); run it again to merge",
+                                                StopSignals::name(signal), output.string()));
+                    }
                     for (std::size_t f = 0; f < layout.fields.size(); ++f) {
                         const std::size_t n = layout.field_size(f);
                         std::copy_n(fields[f].begin() + static_cast<std::ptrdiff_t>(r) *
@@ -856,6 +943,7 @@ void merge_sweep_files(const std::vector<std::filesystem::path>& inputs,
             target->set_complete();
         }
         std::filesystem::rename(temporary, output);
+        hdf5::sync_folder_of(output.string());
     } catch (...) {
         std::error_code ignored;
         std::filesystem::remove(temporary, ignored);

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -118,11 +119,13 @@ struct OpenSweepFile;
 /// One sweep file, open for reading or writing. Not copyable.
 class SweepFile {
   public:
-    /// Writes a new file with every row not done (under "<path>.tmp-<pid>", renamed to `path`
-    /// when its structure is complete, replacing a file there) and opens it for writing.
-    /// Throws RuntimeFailure on I/O errors.
+    /// Writes a new file with every row not done (under "<path>.tmp-<pid>", synced to disk,
+    /// then renamed to `path` when its structure is complete) and opens it for writing. A file
+    /// at `path` is replaced only when `replace` (--overwrite); otherwise one there, even one
+    /// another process created meanwhile, is an InputError and is left alone. Throws
+    /// RuntimeFailure on I/O errors.
     static std::unique_ptr<SweepFile> create(const std::filesystem::path& path,
-                                             const SweepHeader& header);
+                                             const SweepHeader& header, bool replace = false);
     /// Opens an existing sweep file. Throws InputError when it is not a sweep file (format,
     /// version), RuntimeFailure on I/O errors.
     static std::unique_ptr<SweepFile> open(const std::filesystem::path& path, bool writable);
@@ -140,12 +143,23 @@ class SweepFile {
     /// Run ids of this file not yet done, ascending.
     std::vector<std::int64_t> missing_runs() const;
 
-    /// Writes run `run_id`'s outcomes (header().layout().size values) into its row, then sets
-    /// its done flag and flushes the file. Throws std::invalid_argument for a run not in this
-    /// file or a wrong size, RuntimeFailure on I/O errors.
+    /// Writes run `run_id`'s outcomes (header().layout().size values) into its row and
+    /// flushes the file. Its done flag is set by the next commit, at most a second later:
+    /// the rows written since the last commit are synced to the disk, then their flags set
+    /// (without set_sync_each_run, at once). done(), missing_runs(), set_complete() and the
+    /// destructor commit first. Throws std::invalid_argument for a run not in this file or a
+    /// wrong size, RuntimeFailure on I/O errors.
     void write_run(std::int64_t run_id, std::span<const double> outcomes);
 
-    /// Sets the root attribute complete = 1 (every row must be done) and flushes.
+    /// Syncs the rows written so far and sets their done flags now.
+    void commit();
+
+    /// Whether write_run's rows are synced to the disk before their flags are set (default:
+    /// yes, so that done runs survive the machine's failure). A file that gets its name only
+    /// when whole (kindred merge's) is synced once by set_complete instead.
+    void set_sync_each_run(bool sync);
+
+    /// Sets the root attribute complete = 1 (every row must be done), flushes and syncs.
     void set_complete();
 
     /// Seconds spent in write_run, create and set_complete (the output share of a sweep).
@@ -162,8 +176,11 @@ class SweepFile {
 /// Joins the complete shard files `inputs` into `output` (written under a temporary name and
 /// renamed when complete), equal to the file one process would have written for the whole
 /// sweep. Throws InputError naming the files when they are not sweep files, come from
-/// different sweeps, are incomplete, overlap or leave runs missing.
+/// different sweeps, are incomplete, overlap or leave runs missing. `stop_signal` (when given)
+/// is asked between rows: a signal it returns stops the merge, removes the temporary file and
+/// throws Interrupted (nothing is written under `output`).
 void merge_sweep_files(const std::vector<std::filesystem::path>& inputs,
-                       const std::filesystem::path& output);
+                       const std::filesystem::path& output,
+                       const std::function<int()>& stop_signal = {});
 
 }  // namespace kindred::sweep

@@ -362,18 +362,21 @@ void check_memory(const ScenarioSpec& scenario, const MemoryLimit& limit, int co
         if (!available) return;  // unknown: nothing to compare with
         budget = *available;
     }
-    const double needed = estimate.bytes * std::max(1, concurrent_runs);
+    // The program itself (kFixedBytes) once; each run at once its own world and buffers.
+    const double per_run = estimate.bytes - kFixedBytes;
+    const double needed = kFixedBytes + per_run * std::max(1, concurrent_runs);
     if (needed <= static_cast<double>(budget)) return;
     throw InputError(fmt::format(
         "{}: population: expected a scenario that fits in memory, found one that needs an "
-        "estimated {}{} but {} {} (docs/robustness.md); make the population smaller, or pass "
+        "estimated {}{} but {} {} (docs/robustness.md); make the population smaller{}, or pass "
         "--max-memory SIZE (or unlimited) to run it anyway",
         file, estimate.describe(),
         concurrent_runs > 1
             ? fmt::format(" per run, {} for {} runs at once", format_bytes(needed), concurrent_runs)
             : "",
         format_bytes(static_cast<double>(budget)),
-        limit.kind == MemoryLimit::Kind::available ? "is available" : "is the --max-memory limit"));
+        limit.kind == MemoryLimit::Kind::available ? "is available" : "is the --max-memory limit",
+        concurrent_runs > 1 ? ", run fewer at once (--threads)" : ""));
 }
 
 }  // namespace kindred

@@ -65,13 +65,16 @@ def test_sweep_writes_a_complete_file(tmp):
 
 
 def test_kill_and_resume_equals_uninterrupted(tmp):
-    whole = kindred("sweep", KILL, "-o", "whole.h5", "-q", cwd=tmp)
+    # Runs long enough (about 0.15 s each) that done flags, set at most a second after their
+    # runs, appear before the sweep ends.
+    slower = ["--set", "population.patients=2500"]
+    whole = kindred("sweep", KILL, "-o", "whole.h5", "-q", *slower, cwd=tmp)
     check_rc(whole, 0)
     killed_at = None
     for attempt in range(5):
         target = tmp / "killed.h5"
         target.unlink(missing_ok=True)
-        process = harness.start(KINDRED, "sweep", KILL, "-o", target, "-q", cwd=tmp,
+        process = harness.start(KINDRED, "sweep", KILL, "-o", target, "-q", *slower, cwd=tmp,
                                 env=harness.environment(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
@@ -97,7 +100,7 @@ def test_kill_and_resume_equals_uninterrupted(tmp):
     done, total, complete = done_count(tmp / "killed.h5")
     check(complete == 0, "a killed sweep's file says complete")
     check(killed_at <= done < total, f"expected a partial file, found {done} of {total} runs")
-    resumed = kindred("sweep", KILL, "-o", "killed.h5", "--resume", "-q", cwd=tmp)
+    resumed = kindred("sweep", KILL, "-o", "killed.h5", "--resume", "-q", *slower, cwd=tmp)
     check_rc(resumed, 0)
     check(f"{done} runs were already done" in resumed.stdout or done == 0,
           "the summary does not say how many runs were resumed", resumed)
@@ -119,6 +122,32 @@ def test_shards_from_flag_and_slurm_merge_into_the_single_file(tmp):
                      "sharded.shard-0-of-2.h5", cwd=tmp)
     check_rc(merged, 0)
     harness.check_same_hdf5(tmp / "single.h5", tmp / "merged.h5", "merged shards vs single")
+
+
+def test_a_rerun_of_some_array_tasks_needs_its_shard_named(tmp):
+    # sbatch --array=5,11 (or --array=5) of a 0-15 array: MIN, MAX and COUNT are the re-run's,
+    # so the shard cannot be computed from them; --shard names it.
+    for stem, env in (("a", {"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "5",
+                             "SLURM_ARRAY_TASK_MAX": "11", "SLURM_ARRAY_TASK_COUNT": "2"}),
+                      ("b", {"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "5",
+                             "SLURM_ARRAY_TASK_MAX": "5", "SLURM_ARRAY_TASK_COUNT": "1"})):
+        result = kindred("sweep", SMALL, "-o", f"{stem}.h5", "-q", cwd=tmp, env=env)
+        check_rc(result, 2)
+        check("pass --shard I/N" in one_error_line(result), "message", result)
+        check(not list(tmp.glob(f"{stem}*.h5")), "a refused re-run left a file", result)
+        named = kindred("sweep", SMALL, "-o", f"{stem}.h5", "-q", "--shard", "5/16", cwd=tmp,
+                        env=env)
+        check_rc(named, 0)
+        check((tmp / f"{stem}.shard-05-of-16.h5").exists(), "--shard 5/16 not written", named)
+
+
+def test_a_shard_beyond_the_runs_has_nothing_to_do_and_succeeds(tmp):
+    # An array of more tasks than runs: the extra tasks exit 0 (a merge job waiting on the
+    # array with --dependency=afterok still runs) and write nothing.
+    result = kindred("sweep", SMALL, "-o", "x.h5", "--shard", "13/16", cwd=tmp)
+    check_rc(result, 0)
+    check("holds no runs (the sweep has 12): nothing to do" in result.stdout, "message", result)
+    check(not list(tmp.glob("x*")), "a shard without runs wrote a file", result)
 
 
 def test_merge_refuses_inconsistent_shards(tmp):

@@ -6,10 +6,12 @@
 #include <tbb/global_control.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 
 #include "sweep/runner.hpp"
+#include "trial/interrupt.hpp"
 
 namespace kindred::sweep {
 namespace {
@@ -118,6 +120,17 @@ TEST_F(SweepRunner, ShardsMergedEqualTheSingleFile) {
     EXPECT_EQ(shards[2].filename(), "sharded.shard-2-of-3.h5");
     merge_sweep_files({shards[2], shards[0], shards[1]}, dir_ / "merged.h5");
     expect_same_runs(dir_ / "single.h5", dir_ / "merged.h5");
+
+    // A signal during a merge (the third row asks) leaves no file and no temporary behind.
+    int asked = 0;
+    EXPECT_THROW(
+        merge_sweep_files(shards, dir_ / "stopped.h5", [&] { return ++asked >= 3 ? SIGTERM : 0; }),
+        Interrupted);
+    EXPECT_EQ(asked, 3);
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+        EXPECT_EQ(entry.path().filename().string().find("stopped"), std::string::npos)
+            << "left behind: " << entry.path();
+    }
 }
 
 TEST_F(SweepRunner, MergeRefusesShardsThatDoNotMakeOneSweep) {
@@ -188,6 +201,31 @@ TEST_F(SweepRunner, AnExistingFileIsContinuedOnlyByTheSameSweep) {
     options.resume = false;
     options.overwrite = true;
     EXPECT_EQ(run_sweep(plan_, options).runs_run, 12);
+}
+
+TEST_F(SweepRunner, ANewFileNeverReplacesOneThatAppearedMeanwhile) {
+    // Two tasks creating one shard: the second finds the first's file where it found nothing a
+    // moment before. Its rename must not replace that file (whose runs may be done already).
+    const std::filesystem::path path = dir_ / "raced.h5";
+    sweep(path, 1);
+    const auto before = std::filesystem::file_size(path);
+    const auto stamp = std::filesystem::last_write_time(path);
+    try {
+        SweepFile::create(path, make_header(plan_, Shard{}));
+        ADD_FAILURE() << "create() replaced an existing file";
+    } catch (const InputError& error) {
+        EXPECT_NE(std::string(error.what()).find("another process created"), std::string::npos)
+            << error.what();
+    }
+    EXPECT_EQ(std::filesystem::file_size(path), before);
+    EXPECT_EQ(std::filesystem::last_write_time(path), stamp);
+    EXPECT_TRUE(SweepFile::open(path, false)->complete());
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+        EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos)
+            << "temporary file left: " << entry.path();
+    }
+    // With replace (--overwrite) it is replaced.
+    EXPECT_FALSE(SweepFile::create(path, make_header(plan_, Shard{}), true)->complete());
 }
 
 TEST_F(SweepRunner, TrajectoriesHoldEveryWeek) {

@@ -108,11 +108,17 @@ TEST_F(Limits, CheckMemoryRefusesWhatDoesNotFit) {
             << message;
         EXPECT_NE(message.find("1 MiB is the --max-memory limit"), std::string::npos) << message;
     }
-    // Runs at once multiply the need.
+    // Runs at once multiply the need of a run, not the program's own fixed share.
     const double one = estimate_memory(spec).bytes;
-    const auto budget = static_cast<std::uint64_t>(1.5 * one);
-    EXPECT_NO_THROW(check_memory(spec, {MemoryLimit::Kind::bytes, budget}, 1));
-    EXPECT_THROW(check_memory(spec, {MemoryLimit::Kind::bytes, budget}, 2), InputError);
+    const double two = kFixedBytes + 2 * (one - kFixedBytes);
+    const auto at = [](double bytes) {
+        return MemoryLimit{MemoryLimit::Kind::bytes, static_cast<std::uint64_t>(bytes)};
+    };
+    EXPECT_NO_THROW(check_memory(spec, at(one), 1));
+    EXPECT_THROW(check_memory(spec, at(one), 2), InputError);
+    EXPECT_NO_THROW(check_memory(spec, at(two + 1), 2));
+    EXPECT_THROW(check_memory(spec, at(two - 4096), 2), InputError);
+    EXPECT_LT(two, 2 * one);
     // 32-bit ids cannot be lifted by any limit.
     const ScenarioSpec huge = scenario("{patients: 1000000000}", "");
     EXPECT_THROW(check_memory(huge, parse_memory_limit("unlimited")), InputError);
