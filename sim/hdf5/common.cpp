@@ -85,6 +85,14 @@ int rename_no_replace(const std::string& from, const std::string& to) {
     return ::rename(from.c_str(), to.c_str()) == 0 ? 0 : errno;
 }
 
+std::optional<std::string> in_use_message(const std::string& detail, const std::string& path,
+                                          const std::string& expected) {
+    if (detail.find("unable to lock file") == std::string::npos) return std::nullopt;
+    return path + ": expected " + expected +
+           " no other process writes, found one in use (HDF5 could not lock it): wait for that "
+           "process to end; where the file system has no locks, set HDF5_USE_FILE_LOCKING=FALSE";
+}
+
 std::string utc_timestamp() {
     const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
     std::tm utc{};

@@ -141,6 +141,11 @@ bool sync_folder_of(const std::string& path);
 /// EEXIST when `to` exists (then `from` is left), or another errno.
 int rename_no_replace(const std::string& from, const std::string& to);
 
+/// When HDF5's failure `detail` says it could not lock the file (another process writes it,
+/// which is not damage): "PATH: expected EXPECTED no other process writes, found one in use …".
+std::optional<std::string> in_use_message(const std::string& detail, const std::string& path,
+                                          const std::string& expected);
+
 /// The variable-length UTF-8 string type, unchecked (an invalid handle when H5Tcopy fails).
 Handle utf8_string_type();
 

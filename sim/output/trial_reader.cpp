@@ -103,13 +103,8 @@ Handle open_read_only(const std::filesystem::path& path, const std::string& expe
     const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
         const std::string detail = hdf5::error_detail();
-        if (detail.find("unable to lock file") != std::string::npos) {
-            // HDF5's lock: another process writes the file. Not damage.
-            throw InputError(fmt::format(
-                "{}: expected {} no other process writes, found one in use (HDF5 could not "
-                "lock it): wait for that process to end; where the file system has no locks, "
-                "set HDF5_USE_FILE_LOCKING=FALSE",
-                path.string(), expected));
+        if (auto in_use = hdf5::in_use_message(detail, path.string(), expected)) {
+            throw InputError(*in_use);
         }
         throw InputError(
             fmt::format("{}: expected {}, found an HDF5 file that cannot be opened "

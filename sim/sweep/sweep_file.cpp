@@ -60,14 +60,10 @@ class Io : public hdf5::Checked {
 
     [[noreturn]] void fail(const std::string& what) const override {
         const std::string detail = hdf5::error_detail();
-        if (!input_path_.empty() && detail.find("unable to lock file") != std::string::npos) {
-            // HDF5's lock: another process has the file open for writing (or this file system
-            // has no locks). Not damage.
-            throw InputError(fmt::format(
-                "{}: expected a sweep file no other process writes, found one in use (HDF5 "
-                "could not lock it): wait for that process to end; where the file system has no "
-                "locks, set HDF5_USE_FILE_LOCKING=FALSE",
-                input_path_));
+        if (!input_path_.empty()) {
+            if (auto in_use = hdf5::in_use_message(detail, input_path_, "a sweep file")) {
+                throw InputError(*in_use);
+            }
         }
         if (!input_path_.empty()) {
             throw InputError(

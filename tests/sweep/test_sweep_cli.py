@@ -107,6 +107,32 @@ def test_kill_and_resume_equals_uninterrupted(tmp):
     harness.check_same_hdf5(tmp / "whole.h5", tmp / "killed.h5", "killed and resumed vs whole")
 
 
+def test_a_file_another_process_writes_is_said_to_be_in_use(tmp):
+    # With HDF5's file locking on, a file a running sweep holds is in use, not damaged.
+    locking = {"HDF5_USE_FILE_LOCKING": "TRUE"}
+    slower = ["--set", "population.patients=2500"]
+    target = tmp / "busy.h5"
+    process = harness.start(KINDRED, "sweep", KILL, "-o", target, "-q", "--threads", "1",
+                            *slower, cwd=tmp, env=harness.environment(locking),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not target.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        check(target.exists() and process.poll() is None, "the sweep did not start in time")
+        for args in (["verify", target, "--sample", "0"],
+                     ["sweep", KILL, "-o", target, "--resume", "-q", *slower]):
+            result = kindred(*args, cwd=tmp, env=locking)
+            if process.poll() is not None:
+                break  # finished meanwhile: nothing to test
+            check_rc(result, 2)
+            check("found one in use (HDF5 could not lock it)" in one_error_line(result),
+                  "message", result)
+    finally:
+        process.kill()
+        process.wait()
+
+
 def test_shards_from_flag_and_slurm_merge_into_the_single_file(tmp):
     check_rc(kindred("sweep", SMALL, "-o", "single.h5", "-q", cwd=tmp), 0)
     first = kindred("sweep", SMALL, "-o", "sharded.h5", "--shard", "0/2", "-q", cwd=tmp)
