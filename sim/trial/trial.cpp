@@ -365,9 +365,9 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
                                      result.output.string()));
     }
     std::optional<TrialHeader> stored_header;
-    if (exists && options.force && !options.resume) {
-        check_replaceable(result.output, "kindred-trial", "--force");
-    }
+    // --force replaces only a results file of this kind, and only with a complete file.
+    const bool replacing = exists && options.force && !options.resume;
+    if (replacing) check_replaceable(result.output, "kindred-trial", "--force");
     if (exists && options.resume) {
         stored_header = read_trial_header(result.output);
         check_same_trial(*stored_header, provenance, result.output);
@@ -420,7 +420,7 @@ TrialResult run_trial(const ScenarioSpec& scenario, const TrialOptions& options)
     // --force replaces a file only with a complete one: a run stopped early leaves the file it
     // was to replace as it was, and keeps its finished replicates beside it.
     std::filesystem::path kept_at = result.output;
-    if (exists && options.force && !options.resume) {
+    if (replacing) {
         kept_at = result.output.parent_path() /
                   fmt::format("{}.interrupted-{}{}", result.output.stem().string(),
                               static_cast<long>(getpid()), result.output.extension().string());
