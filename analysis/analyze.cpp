@@ -57,15 +57,23 @@ constexpr const char* kFigureNames[] = {
 
 namespace fs = std::filesystem;
 
-/// A new, empty folder beside `directory` (".NAME.WHAT-XXXXXX"), with the permissions a new
-/// folder gets (mkdtemp's are 0700).
-fs::path temporary_sibling(const fs::path& directory, const char* what) {
-    const fs::path parent =
-        directory.parent_path().empty() ? fs::path(".") : directory.parent_path();
-    std::string pattern =
-        (parent / fmt::format(".{}.{}-XXXXXX", directory.filename().string(), what)).string();
+/// A new, empty folder for `directory`'s outputs, with the permissions a new folder gets
+/// (mkdtemp's are 0700): inside it (".kindred-WHAT-XXXXXX") when it exists, so that its renames
+/// stay on its file system and need no right to write beside it (a mount point, a folder in a
+/// parent that is not the user's); beside it (".NAME.WHAT-XXXXXX") when it is still to be made.
+fs::path temporary_folder(const fs::path& directory, const char* what) {
+    std::error_code error;
+    std::string pattern;
+    if (fs::is_directory(directory, error)) {
+        pattern = (directory / fmt::format(".kindred-{}-XXXXXX", what)).string();
+    } else {
+        const fs::path parent =
+            directory.parent_path().empty() ? fs::path(".") : directory.parent_path();
+        pattern =
+            (parent / fmt::format(".{}.{}-XXXXXX", directory.filename().string(), what)).string();
+    }
     if (mkdtemp(pattern.data()) == nullptr) {
-        throw RuntimeFailure(fmt::format("cannot create a temporary folder beside {}: {}",
+        throw RuntimeFailure(fmt::format("cannot create a temporary folder for {}: {}",
                                          directory.string(), std::strerror(errno)));
     }
     const mode_t mask = umask(0);
@@ -115,7 +123,7 @@ void move_into(const fs::path& staging, const fs::path& directory) {
     };
     std::vector<Move> moves;
     std::vector<fs::path> created;
-    const fs::path aside = temporary_sibling(directory, "old");
+    const fs::path aside = temporary_folder(directory, "old");
     const auto rename_recorded = [&](const fs::path& from, const fs::path& to) {
         const fs::path parent = to.parent_path();
         std::error_code error;
@@ -181,7 +189,7 @@ void write_outputs(const std::filesystem::path& output,
     };
     fs::path staging;
     try {
-        staging = temporary_sibling(directory, "new");
+        staging = temporary_folder(directory, "new");
     } catch (...) {
         remove_parents();
         throw;

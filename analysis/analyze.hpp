@@ -89,7 +89,8 @@ void write_analysis(const AnalysisResult& result, const std::filesystem::path& d
 std::vector<std::filesystem::path> analysis_output_names();
 
 /// Replaces the outputs in `directory` as a whole: `write` writes them into a new temporary
-/// folder beside `directory`, and only when it returns are they moved into `directory`
+/// folder (inside `directory` when it exists, else beside it), and only when it returns are
+/// they moved into `directory`
 /// (created when missing), where they replace the files of the same names; the files of
 /// analysis_output_names() that this run did not write are removed, any other file is left
 /// alone. When `write` or a move fails, `directory` is left as it was, the temporary folders

@@ -2,6 +2,7 @@
 #include "config/yaml_util.hpp"
 
 #include <fmt/format.h>
+#include <locale.h>
 #include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
@@ -431,9 +432,12 @@ std::optional<double> parse_number_text(std::string_view text) {
     if (error == std::errc::result_out_of_range) {
         // Too small for a double (1e-400) is zero, or the nearest subnormal, as strtod rounds
         // it; too large (1e400) is not a number this program can use.
+        // In the C locale, whatever the process's (a host program's LC_NUMERIC may use ',').
+        static const locale_t c_locale = newlocale(LC_ALL_MASK, "C", locale_t{});
         const std::string copy(body);
-        value = std::strtod(copy.c_str(), nullptr);
-        if (!std::isfinite(value)) return std::nullopt;
+        char* stop = nullptr;
+        value = strtod_l(copy.c_str(), &stop, c_locale);
+        if (stop != copy.c_str() + copy.size() || !std::isfinite(value)) return std::nullopt;
     } else if (error != std::errc()) {
         return std::nullopt;
     }

@@ -45,17 +45,17 @@ std::string error_detail() {
     return messages.front() + " (" + messages.back() + ")";
 }
 
-bool sync_to_disk(hid_t file) {
-    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) return false;
+int sync_to_disk(hid_t file) {
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) return EIO;
     // The default (sec2) driver's handle is a pointer to its file descriptor.
     const hid_t access = H5Fget_access_plist(file);
-    if (access < 0) return false;
+    if (access < 0) return -1;
     const hid_t driver = H5Pget_driver(access);
     H5Pclose(access);
-    if (driver != H5FD_SEC2) return false;
+    if (driver != H5FD_SEC2) return -1;
     void* handle = nullptr;
-    if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || handle == nullptr) return false;
-    return ::fdatasync(*static_cast<int*>(handle)) == 0;
+    if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || handle == nullptr) return -1;
+    return ::fdatasync(*static_cast<int*>(handle)) == 0 ? 0 : errno;
 }
 
 bool sync_folder_of(const std::string& path) {
@@ -88,9 +88,9 @@ int rename_no_replace(const std::string& from, const std::string& to) {
 std::optional<std::string> in_use_message(const std::string& detail, const std::string& path,
                                           const std::string& expected) {
     if (detail.find("unable to lock file") == std::string::npos) return std::nullopt;
-    return path + ": expected " + expected +
-           " no other process writes, found one in use (HDF5 could not lock it): wait for that "
-           "process to end; where the file system has no locks, set HDF5_USE_FILE_LOCKING=FALSE";
+    return path + ": expected " + expected + " no other process writes, " + kInUse +
+           ": wait for that process to end; where the file system has no locks, set "
+           "HDF5_USE_FILE_LOCKING=FALSE";
 }
 
 std::string utc_timestamp() {

@@ -128,9 +128,10 @@ concept Number = requires {
 std::string utc_timestamp();
 
 /// Writes what the kernel holds of an open file (flushed first with H5Fflush) to the disk,
-/// so that it survives the machine's failure, not only the process's. False when the file's
-/// driver has no descriptor to sync or the sync fails (errno set).
-bool sync_to_disk(hid_t file);
+/// so that it survives the machine's failure, not only the process's. Returns 0 when synced,
+/// −1 when the file's driver has no descriptor to sync (not the default sec2 driver), or the
+/// errno of a failed flush or sync.
+int sync_to_disk(hid_t file);
 
 /// Syncs the folder holding `path`, so that a rename into it survives the machine's failure.
 /// Best effort: false when the folder cannot be opened or synced.
@@ -140,6 +141,9 @@ bool sync_folder_of(const std::string& path);
 /// renameat2's RENAME_NOREPLACE, else a hard link then unlinking `from`). Returns 0, or
 /// EEXIST when `to` exists (then `from` is left), or another errno.
 int rename_no_replace(const std::string& from, const std::string& to);
+
+/// The words of in_use_message() that tell a file in use from a damaged one.
+inline constexpr const char* kInUse = "found one in use (HDF5 could not lock it)";
 
 /// When HDF5's failure `detail` says it could not lock the file (another process writes it,
 /// which is not damage): "PATH: expected EXPECTED no other process writes, found one in use …".

@@ -180,8 +180,11 @@ void check_replaceable(const std::filesystem::path& path, const std::string& for
     std::string stored;
     try {
         stored = read_file_format(path, "a kindred " + kind + " file");
-    } catch (const InputError&) {
-        return;  // HDF5 that cannot be read: a damaged results file
+    } catch (const InputError& error) {
+        // HDF5 that cannot be read: a damaged results file, which may be replaced; but not one
+        // another process holds (in use is not damaged).
+        if (std::string(error.what()).find(hdf5::kInUse) != std::string::npos) throw;
+        return;
     }
     if (stored.empty()) refuse("an HDF5 file that is not a Kindred results file");
     if (stored != format) {

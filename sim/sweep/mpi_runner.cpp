@@ -181,6 +181,12 @@ SweepSummary coordinate(const SweepPlan& plan, const SweepOptions& options, cons
         local.join();
         if (!file->complete()) file->set_complete();
     } catch (const std::exception& error) {
+        // MPI_Abort ends every rank without destructors: the runs finished so far get their
+        // flags first.
+        try {
+            file->commit();
+        } catch (...) {  // NOLINT(bugprone-empty-catch): the error above is the one to report
+        }
         abort_all(error.what());
     }
     recorder.summary().complete = true;

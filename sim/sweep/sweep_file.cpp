@@ -18,13 +18,18 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
+#include <cstring>
+#include <exception>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "hdf5/common.hpp"
@@ -247,13 +252,60 @@ struct OpenSweepFile {
     /// The rows written since the last commit go to the disk, then their flags are set: a
     /// flag that survives the machine's failure always has its row. Caller holds the lock.
     void commit() {
+        if (background_error) std::rethrow_exception(std::exchange(background_error, nullptr));
         if (pending.empty()) return;
         io.check_status(H5Fflush(file.get(), H5F_SCOPE_LOCAL), "cannot flush the file");
-        hdf5::sync_to_disk(file.get());
+        if (const int error = hdf5::sync_to_disk(file.get()); error > 0) {
+            io.fail(fmt::format("cannot sync the file to the disk ({})", std::strerror(error)));
+        }
         for (const hsize_t row : pending) mark_done(row);
         io.check_status(H5Fflush(file.get(), H5F_SCOPE_LOCAL), "cannot flush the file");
         pending.clear();
         last_commit = std::chrono::steady_clock::now();
+    }
+
+    /// A thread that commits what waits longer than kCommitInterval, so that a finished run's
+    /// flag never waits for the next run to finish (which can take hours). Writable files
+    /// only; stopped before the file is closed.
+    std::thread committer;
+    std::mutex wake_mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+    std::exception_ptr background_error;  ///< a failed background commit, thrown by the next
+
+    void start_committer() {
+        committer = std::thread([this] {
+            std::unique_lock<std::mutex> guard(wake_mutex);
+            while (!wake.wait_for(guard, kCommitInterval, [this] { return stopping; })) {
+                guard.unlock();
+                {
+                    const hdf5::Lock lock;
+                    if (!background_error && !pending.empty() &&
+                        std::chrono::steady_clock::now() - last_commit >= kCommitInterval) {
+                        try {
+                            commit();
+                        } catch (...) {
+                            background_error = std::current_exception();
+                        }
+                    }
+                }
+                guard.lock();
+            }
+        });
+    }
+
+    OpenSweepFile() = default;
+    OpenSweepFile(const OpenSweepFile&) = delete;
+    OpenSweepFile& operator=(const OpenSweepFile&) = delete;
+    ~OpenSweepFile() { stop_committer(); }
+
+    void stop_committer() {
+        {
+            const std::lock_guard<std::mutex> guard(wake_mutex);
+            stopping = true;
+        }
+        wake.notify_all();
+        if (committer.joinable()) committer.join();
     }
 
     void open_datasets() {
@@ -446,6 +498,7 @@ SweepFile::SweepFile(std::unique_ptr<detail::OpenSweepFile> file) : file_(std::m
 
 SweepFile::~SweepFile() {
     if (!file_) return;
+    file_->stop_committer();
     const hdf5::Lock lock;
     try {
         file_->commit();  // runs written before an error or a stop keep their flags
@@ -586,7 +639,10 @@ std::unique_ptr<SweepFile> SweepFile::create(const std::filesystem::path& path,
             io.check_status(H5Fflush(root, H5F_SCOPE_GLOBAL), "cannot flush the file");
             // On the disk before it gets its name: a file under the final name is whole even
             // after the machine fails.
-            hdf5::sync_to_disk(root);
+            if (const int failed = hdf5::sync_to_disk(root); failed > 0) {
+                io.fail(
+                    fmt::format("cannot sync the file to the disk ({})", std::strerror(failed)));
+            }
         } catch (...) {
             std::error_code ignored;
             std::filesystem::remove(temporary, ignored);
@@ -736,6 +792,7 @@ std::unique_ptr<SweepFile> SweepFile::open(const std::filesystem::path& path, bo
     state->open_datasets();
     // Opened and read: from now on a failure is an I/O error, not the file given.
     state->io = Io(fmt::format("'{}'", path.string()), writable);
+    if (writable) state->start_committer();
     return std::unique_ptr<SweepFile>(new SweepFile(std::move(state)));
 }
 
@@ -843,7 +900,9 @@ void SweepFile::set_complete() {
     const std::int8_t one = 1;
     io.check_status(H5Awrite(attribute.get(), H5T_NATIVE_INT8, &one), "cannot set complete");
     io.check_status(H5Fflush(state.file.get(), H5F_SCOPE_GLOBAL), "cannot flush the file");
-    hdf5::sync_to_disk(state.file.get());
+    if (const int failed = hdf5::sync_to_disk(state.file.get()); failed > 0) {
+        io.fail(fmt::format("cannot sync the file to the disk ({})", std::strerror(failed)));
+    }
     state.complete = true;
     state.output_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -908,7 +967,9 @@ void merge_sweep_files(const std::vector<std::filesystem::path>& inputs,
     temporary += fmt::format(".merge-{}", static_cast<long>(getpid()));
     try {
         {
-            std::unique_ptr<SweepFile> target = SweepFile::create(temporary, merged);
+            // The temporary name is this process's; one left by a killed merge that had the
+            // same process id is replaced.
+            std::unique_ptr<SweepFile> target = SweepFile::create(temporary, merged, true);
             target->set_sync_each_run(false);  // synced whole by set_complete, before its name
             const OutcomeLayout layout = merged.layout();
             std::vector<double> row(layout.size);

@@ -121,13 +121,47 @@ def test_a_file_another_process_writes_is_said_to_be_in_use(tmp):
             time.sleep(0.01)
         check(target.exists() and process.poll() is None, "the sweep did not start in time")
         for args in (["verify", target, "--sample", "0"],
-                     ["sweep", KILL, "-o", target, "--resume", "-q", *slower]):
+                     ["sweep", KILL, "-o", target, "--resume", "-q", *slower],
+                     # Nor may --overwrite replace it (in use is not damaged).
+                     ["sweep", KILL, "-o", target, "--overwrite", "-q", *slower]):
             result = kindred(*args, cwd=tmp, env=locking)
             if process.poll() is not None:
                 break  # finished meanwhile: nothing to test
             check_rc(result, 2)
             check("found one in use (HDF5 could not lock it)" in one_error_line(result),
                   "message", result)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_finished_runs_flag_does_not_wait_for_the_next_run(tmp):
+    # One thread: a small run, then one that takes seconds. The small run's done flag is set
+    # within about a second of its end, while the big run is still running.
+    scenario = tmp / "gap.yaml"
+    scenario.write_text(SMALL.read_text().split("sweep:")[0].replace("weeks: 20", "weeks: 30") +
+                        "sweep:\n  replicates: 1\n  variables:\n"
+                        "    population.patients: [60, 120000]\n")
+    target = tmp / "gap.h5"
+    process = harness.start(KINDRED, "sweep", scenario, "-o", target, "-q", "--threads", "1",
+                            cwd=tmp, env=harness.environment(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        flagged_at = None
+        started = time.monotonic()
+        while process.poll() is None and time.monotonic() - started < 60:
+            if target.exists():
+                try:
+                    done, _, _ = done_count(target)
+                except OSError:
+                    done = 0
+                if done >= 1:
+                    flagged_at = time.monotonic() - started
+                    break
+            time.sleep(0.05)
+        check(flagged_at is not None and process.poll() is None,
+              "the small run's flag was not set while the big run ran (it waited for the big "
+              "run to end, or the big run is too short to tell)")
     finally:
         process.kill()
         process.wait()
